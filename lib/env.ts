@@ -1,0 +1,105 @@
+// Environment parsing shared by the app and the sidecar: zod schemas whose failures become one
+// line per variable, naming the variable, the value given and what was expected.
+import { z } from "zod";
+
+export type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: string[]) {
+    super(problems.join("\n"));
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+/** Parses `env` with `schema`; on failure throws a ConfigError with one line per bad variable. */
+export function parseEnv<S extends z.ZodType>(schema: S, env: Env): z.output<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? "environment");
+    return `${name}=${JSON.stringify(env[name] ?? "")} is invalid: ${issue.message}`;
+  });
+  throw new ConfigError([...new Set(problems)]);
+}
+
+type NumberRule = {
+  default: number;
+  /** Words for the error message, after "expected". */
+  expected: string;
+  integer?: boolean;
+  min?: number;
+  /** Exclusive lower bound. */
+  above?: number;
+  max?: number;
+};
+
+// Plain decimal notation only: Number() would also take "", "0x10", "1e3" and "Infinity".
+const DECIMAL = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
+const INTEGER = /^\d+$/;
+
+/** A number from a variable; unset gives the default, an empty or malformed value is an error. */
+export function envNumber(rule: NumberRule) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return rule.default;
+      const text = raw.trim();
+      const n = (rule.integer ? INTEGER : DECIMAL).test(text) ? Number(text) : Number.NaN;
+      const ok =
+        Number.isFinite(n) &&
+        (rule.min === undefined || n >= rule.min) &&
+        (rule.above === undefined || n > rule.above) &&
+        (rule.max === undefined || n <= rule.max);
+      if (!ok) {
+        ctx.addIssue({ code: "custom", message: `expected ${rule.expected}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+}
+
+/** One of a fixed set of words. */
+export function envChoice<const T extends readonly [string, ...string[]]>(choices: T, fallback: T[number]) {
+  const expected = `expected one of ${choices.map((c) => JSON.stringify(c)).join(", ")}`;
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return fallback;
+      const text = raw.trim();
+      if (!(choices as readonly string[]).includes(text)) {
+        ctx.addIssue({ code: "custom", message: expected });
+        return z.NEVER;
+      }
+      return text as T[number];
+    });
+}
+
+/** A non-empty word, such as a listen address. */
+export function envText(fallback: string, expected: string) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return fallback;
+      const text = raw.trim();
+      if (text === "") {
+        ctx.addIssue({ code: "custom", message: `expected ${expected}` });
+        return z.NEVER;
+      }
+      return text;
+    });
+}
+
+/** A TCP port, 1-65535. */
+export function envPort(fallback: number) {
+  return envNumber({ default: fallback, integer: true, min: 1, max: 65535, expected: "a port number from 1 to 65535" });
+}
+
+/** The lines a program prints for a bad configuration, each prefixed with the program's name. */
+export function configErrorLines(program: string, error: ConfigError): string[] {
+  return error.problems.map((problem) => `${program}: ${problem}`);
+}

@@ -1,0 +1,36 @@
+// The app's configuration, read from the environment. The schema is the single source of the
+// Config type, its defaults and its error messages.
+import { z } from "zod";
+import { envChoice, envNumber, envPort, envText, parseEnv, type Env } from "../../lib/env.ts";
+
+export const CRASH_MODES = ["error", "hang", "exit"] as const;
+
+export const configSchema = z
+  .object({
+    PORT: envPort(8080),
+    // 0.0.0.0 because the kubelet probes the pod IP, not loopback.
+    HOST: envText("0.0.0.0", "an address to listen on, such as 0.0.0.0 or 127.0.0.1"),
+    CRASH_AFTER: envNumber({
+      default: 60,
+      min: 0,
+      expected: "a number of seconds >= 0, such as 60 or 2.5",
+    }),
+    CRASH_MODE: envChoice(CRASH_MODES, "error"),
+  })
+  .transform((env) => ({
+    port: env.PORT,
+    host: env.HOST,
+    crashAfterSeconds: env.CRASH_AFTER,
+    crashMode: env.CRASH_MODE,
+  }));
+
+export type Config = z.output<typeof configSchema>;
+export type CrashMode = Config["crashMode"];
+
+/** Reads the app's configuration; throws a ConfigError naming each bad variable. */
+export function loadConfig(env: Env): Config {
+  return parseEnv(configSchema, env);
+}
+
+/** The variables the app reads: Deno is granted exactly these. */
+export const ENV_NAMES = ["PORT", "HOST", "CRASH_AFTER", "CRASH_MODE", "HOSTNAME"] as const;
