@@ -1,5 +1,7 @@
 // Deno entry: read the environment, serve, crash on schedule, stop cleanly on SIGTERM/SIGINT.
-// Run with: deno run --allow-net --allow-env=PORT,HOST,CRASH_AFTER,CRASH_MODE,HOSTNAME --allow-sys=hostname
+// --unstable-no-legacy-abort: request.signal then aborts only when the client goes away (Deno's
+// coming default), which is what releases requests held by CRASH_MODE=hang, without a warning.
+// Run with: deno run --unstable-no-legacy-abort --allow-net --allow-env=PORT,HOST,CRASH_AFTER,CRASH_MODE,HOSTNAME --allow-sys=hostname
 import { ConfigError, configErrorLines } from "../../lib/env.ts";
 import { createApp } from "./app.ts";
 import { systemClock } from "./clock.ts";

@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../lib/env.ts";
+import { loadConfig } from "../src/config.ts";
+
+function problems(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be rejected`);
+}
+
+describe("app configuration", () => {
+  it("has the lab's defaults when nothing is set", () => {
+    expect(loadConfig({})).toEqual({ port: 8080, host: "0.0.0.0", crashAfterSeconds: 60, crashMode: "error" });
+  });
+
+  it("takes every variable when valid", () => {
+    expect(loadConfig({ PORT: "9000", HOST: "127.0.0.1", CRASH_AFTER: "2.5", CRASH_MODE: "hang" })).toEqual({
+      port: 9000,
+      host: "127.0.0.1",
+      crashAfterSeconds: 2.5,
+      crashMode: "hang",
+    });
+  });
+
+  it.each([
+    ["0", 0],
+    ["60", 60],
+    ["0.25", 0.25],
+    [".5", 0.5],
+    [" 7 ", 7],
+  ])("accepts CRASH_AFTER=%j", (value, seconds) => {
+    expect(loadConfig({ CRASH_AFTER: value }).crashAfterSeconds).toBe(seconds);
+  });
+
+  it.each(["abc", "-5", "", "1e3", "Infinity", "0x10", "5s", "NaN"])("rejects CRASH_AFTER=%j, naming it", (value) => {
+    expect(problems({ CRASH_AFTER: value })).toEqual([
+      `CRASH_AFTER=${JSON.stringify(value)} is invalid: expected a number of seconds >= 0, such as 60 or 2.5`,
+    ]);
+  });
+
+  it.each(["1", "8080", "65535"])("accepts PORT=%s", (value) => {
+    expect(loadConfig({ PORT: value }).port).toBe(Number(value));
+  });
+
+  it.each(["0", "99999", "65536", "80.5", "http", "-1", ""])("rejects PORT=%j, naming it", (value) => {
+    expect(problems({ PORT: value })).toEqual([
+      `PORT=${JSON.stringify(value)} is invalid: expected a port number from 1 to 65535`,
+    ]);
+  });
+
+  it.each(["error", "hang", "exit"])("accepts CRASH_MODE=%s", (mode) => {
+    expect(loadConfig({ CRASH_MODE: mode }).crashMode).toBe(mode);
+  });
+
+  it.each(["boom", "ERROR", ""])("rejects CRASH_MODE=%j, naming the choices", (value) => {
+    expect(problems({ CRASH_MODE: value })).toEqual([
+      `CRASH_MODE=${JSON.stringify(value)} is invalid: expected one of "error", "hang", "exit"`,
+    ]);
+  });
+
+  it("rejects an empty HOST", () => {
+    expect(problems({ HOST: " " })).toEqual([
+      'HOST=" " is invalid: expected an address to listen on, such as 0.0.0.0 or 127.0.0.1',
+    ]);
+  });
+
+  it("reports every bad variable at once, one line each", () => {
+    expect(problems({ PORT: "99999", CRASH_AFTER: "abc", CRASH_MODE: "boom" })).toHaveLength(3);
+  });
+});
