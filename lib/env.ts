@@ -103,3 +103,32 @@ export function envPort(fallback: number) {
 export function configErrorLines(program: string, error: ConfigError): string[] {
   return error.problems.map((problem) => `${program}: ${problem}`);
 }
+
+/**
+ * An http:// or https:// URL. With `allowEmpty`, an empty value gives "" (a feature switched off);
+ * unset always gives the fallback.
+ */
+export function envHttpUrl(fallback: string, options: { allowEmpty?: boolean } = {}) {
+  const expected = options.allowEmpty
+    ? "expected an http:// or https:// URL, such as http://127.0.0.1:8080/health, or empty to disable"
+    : "expected an http:// or https:// URL, such as http://127.0.0.1:8080/health";
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return fallback;
+      const text = raw.trim();
+      if (text === "" && options.allowEmpty) return "";
+      let url: URL | undefined;
+      try {
+        url = new URL(text);
+      } catch {
+        url = undefined;
+      }
+      if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
+        ctx.addIssue({ code: "custom", message: expected });
+        return z.NEVER;
+      }
+      return url.href;
+    });
+}

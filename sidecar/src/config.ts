@@ -1,0 +1,61 @@
+// The sidecar's configuration, read from the environment. The schema is the single source of the
+// Config type, its defaults (the kubelet's, where the kubelet has one) and its error messages.
+import { z } from "zod";
+import { envHttpUrl, envNumber, envPort, envText, parseEnv, type Env } from "../../lib/env.ts";
+
+// The kubelet takes whole seconds; fractions are accepted here so demos and tests can go faster.
+const seconds = (fallback: number) =>
+  envNumber({ default: fallback, above: 0, expected: "a number of seconds > 0, such as 10 or 0.5" });
+const threshold = (fallback: number) =>
+  envNumber({ default: fallback, integer: true, min: 1, expected: "a whole number >= 1, such as 3" });
+
+export const configSchema = z
+  .object({
+    PROBE_URL: envHttpUrl("http://127.0.0.1:8080/health"),
+    PROBE_PERIOD_SECONDS: seconds(10),
+    PROBE_TIMEOUT_SECONDS: seconds(1),
+    PROBE_FAILURE_THRESHOLD: threshold(3),
+    PROBE_SUCCESS_THRESHOLD: threshold(1),
+    PROBE_INITIAL_DELAY_SECONDS: envNumber({
+      default: 0,
+      min: 0,
+      expected: "a number of seconds >= 0, such as 0 or 5",
+    }),
+    METRICS_URL: envHttpUrl("http://127.0.0.1:8080/metrics", { allowEmpty: true }),
+    // Unset means "the probe period"; resolved in the transform below.
+    SCRAPE_INTERVAL_SECONDS: envNumber({
+      default: 0,
+      above: 0,
+      expected: "a number of seconds > 0, such as 10 or 0.5",
+    }),
+    // Only for the wording of events, as the kubelet names the container in them.
+    TARGET_CONTAINER: envText("crashy-app", "a container name, such as crashy-app"),
+    PORT: envPort(9102),
+    // 0.0.0.0 so Prometheus reaches it on the pod IP; `kubectl port-forward` would do with loopback.
+    HOST: envText("0.0.0.0", "an address to listen on, such as 0.0.0.0 or 127.0.0.1"),
+  })
+  .transform((env) => ({
+    probe: {
+      url: env.PROBE_URL,
+      periodSeconds: env.PROBE_PERIOD_SECONDS,
+      timeoutSeconds: env.PROBE_TIMEOUT_SECONDS,
+      failureThreshold: env.PROBE_FAILURE_THRESHOLD,
+      successThreshold: env.PROBE_SUCCESS_THRESHOLD,
+      initialDelaySeconds: env.PROBE_INITIAL_DELAY_SECONDS,
+    },
+    scrape: {
+      /** "" when scraping is switched off. */
+      url: env.METRICS_URL,
+      intervalSeconds: env.SCRAPE_INTERVAL_SECONDS || env.PROBE_PERIOD_SECONDS,
+    },
+    containerName: env.TARGET_CONTAINER,
+    port: env.PORT,
+    host: env.HOST,
+  }));
+
+export type SidecarConfig = z.output<typeof configSchema>;
+
+/** Reads the sidecar's configuration; throws a ConfigError naming each bad variable. */
+export function loadConfig(env: Env): SidecarConfig {
+  return parseEnv(configSchema, env);
+}

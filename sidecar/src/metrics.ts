@@ -1,0 +1,108 @@
+// The sidecar's Prometheus metrics, on a Registry of its own. Names come from blackbox_exporter
+// (probe_*), the kubelet (prober_*) and this project (crashy_*); every series exists from the start.
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { Restart, ScrapeResult } from "./scraper.ts";
+import type { ProbeRecord, WorkerState } from "./worker.ts";
+
+// The kubelet labels its probe metrics with the probe type; the sidecar runs only a liveness probe.
+const PROBE_TYPE = "Liveness";
+// The kubelet's words for results (pkg/kubelet/prober: probeResultSuccessful, ...Failed, ...Unknown).
+const RESULT_LABEL = { success: "successful", failure: "failed", unknown: "unknown" } as const;
+
+export type SidecarMetrics = ReturnType<typeof createSidecarMetrics>;
+
+export function createSidecarMetrics() {
+  const registry = new Registry();
+  const registers = [registry];
+
+  const success = new Gauge({
+    name: "probe_success",
+    help: "Whether the last probe succeeded (1) or not (0), as blackbox_exporter reports it.",
+    registers,
+  });
+  const duration = new Gauge({
+    name: "probe_duration_seconds",
+    help: "How long the last probe took to complete in seconds, as blackbox_exporter reports it.",
+    registers,
+  });
+  const statusCode = new Gauge({
+    name: "probe_http_status_code",
+    help: "HTTP status code of the last probe's final response; 0 when no response came.",
+    registers,
+  });
+  const total = new Counter({
+    name: "prober_probe_total",
+    help: "Probes run, by probe type and result, as the kubelet counts them (an errored probe is unknown).",
+    labelNames: ["probe_type", "result"],
+    registers,
+  });
+  const histogram = new Histogram({
+    name: "prober_probe_duration_seconds",
+    help: "Duration in seconds of successful and unknown probes; like the kubelet's, failed probes are not observed.",
+    labelNames: ["probe_type"],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const failures = new Gauge({
+    name: "crashy_probe_consecutive_failures",
+    help: "Failed probes in a row, up to now.",
+    registers,
+  });
+  const successes = new Gauge({
+    name: "crashy_probe_consecutive_successes",
+    help: "Successful probes in a row, up to now.",
+    registers,
+  });
+  const healthy = new Gauge({
+    name: "crashy_probe_healthy",
+    help: "The verdict after the thresholds: 1 healthy, 0 once failures reached the failure threshold (the kubelet restarts the container).",
+    registers,
+  });
+  const restarts = new Counter({
+    name: "crashy_target_restarts_total",
+    help: "Restarts of the app seen as a change of its start time in its metrics.",
+    registers,
+  });
+  const lastRestart = new Gauge({
+    name: "crashy_target_last_restart_timestamp_seconds",
+    help: "Start time of the app at its last restart, seconds since the epoch; 0 before any restart.",
+    registers,
+  });
+  const scrapeUp = new Gauge({
+    name: "crashy_target_scrape_up",
+    help: "Whether the last scrape of the app's metrics succeeded (1) or not (0); 0 when scraping is off.",
+    registers,
+  });
+
+  // Present from the first scrape, so rate() and alerts have a starting point.
+  for (const result of Object.values(RESULT_LABEL)) total.inc({ probe_type: PROBE_TYPE, result }, 0);
+  histogram.zero({ probe_type: PROBE_TYPE });
+  for (const gauge of [success, duration, statusCode, failures, successes, lastRestart, scrapeUp]) gauge.set(0);
+  healthy.set(1);
+  restarts.inc(0);
+
+  return {
+    registry,
+    recordProbe(record: ProbeRecord, state: WorkerState) {
+      success.set(record.result === "success" ? 1 : 0);
+      duration.set(record.durationSeconds);
+      statusCode.set(record.statusCode);
+      total.inc({ probe_type: PROBE_TYPE, result: RESULT_LABEL[record.result] });
+      // worker.go observes ProberDuration for Success and Unknown results only.
+      if (record.result !== "failure") histogram.observe({ probe_type: PROBE_TYPE }, record.durationSeconds);
+      this.recordState(state);
+    },
+    recordState(state: WorkerState) {
+      failures.set(state.consecutiveFailures);
+      successes.set(state.consecutiveSuccesses);
+      healthy.set(state.healthy ? 1 : 0);
+    },
+    recordScrape(result: ScrapeResult) {
+      scrapeUp.set(result.ok ? 1 : 0);
+    },
+    recordRestart(restart: Restart) {
+      restarts.inc();
+      lastRestart.set(restart.startTimeSeconds);
+    },
+  };
+}
