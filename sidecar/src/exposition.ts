@@ -119,18 +119,14 @@ function readQuoted(text: string): [string, number] | undefined {
 }
 
 const FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+// Prometheus reads values with Go's strconv.ParseFloat, which takes NaN and Inf in any case; and
+// prom-client writes "Nan" (nodejs_eventloop_lag_mean_seconds before any lag was measured).
+const SPECIAL = /^([+-]?)(nan|inf|infinity)$/i;
 
 function parseValue(text: string): number | undefined {
   if (FLOAT.test(text)) return Number(text);
-  switch (text) {
-    case "NaN":
-      return Number.NaN;
-    case "+Inf":
-    case "Inf":
-      return Number.POSITIVE_INFINITY;
-    case "-Inf":
-      return Number.NEGATIVE_INFINITY;
-    default:
-      return undefined;
-  }
+  const special = SPECIAL.exec(text);
+  if (!special) return undefined;
+  if (special[2]!.toLowerCase() === "nan") return Number.NaN;
+  return special[1] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
 }

@@ -164,9 +164,10 @@ function get(url: URL, headers: Record<string, string>, deadline: AbortSignal, c
           chunks.push(chunk.subarray(0, room));
           size = MAX_BODY_BYTES;
           truncated = true;
-          // Enough read: the rest is never wanted (utilio.ReadAtMost, then Body.Close()).
-          response.destroy();
+          // Enough read: the rest is never wanted (utilio.ReadAtMost, then Body.Close()). Settle
+          // first: destroy() reports "aborted" at once, which must not count as a failed read.
           done();
+          response.destroy();
           return;
         }
         chunks.push(chunk);

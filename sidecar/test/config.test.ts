@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../lib/env.ts";
+import { loadConfig } from "../src/config.ts";
+
+function problems(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be rejected`);
+}
+
+describe("sidecar configuration", () => {
+  it("has the kubelet's defaults and the app's URLs in the same pod when nothing is set", () => {
+    expect(loadConfig({})).toEqual({
+      probe: {
+        url: "http://127.0.0.1:8080/health",
+        periodSeconds: 10,
+        timeoutSeconds: 1,
+        failureThreshold: 3,
+        successThreshold: 1,
+        initialDelaySeconds: 0,
+      },
+      scrape: { url: "http://127.0.0.1:8080/metrics", intervalSeconds: 10 },
+      containerName: "crashy-app",
+      port: 9102,
+      host: "0.0.0.0",
+    });
+  });
+
+  it("scrapes at the probe period unless told otherwise", () => {
+    expect(loadConfig({ PROBE_PERIOD_SECONDS: "1" }).scrape.intervalSeconds).toBe(1);
+    expect(loadConfig({ PROBE_PERIOD_SECONDS: "1", SCRAPE_INTERVAL_SECONDS: "5" }).scrape.intervalSeconds).toBe(5);
+  });
+
+  it("takes an empty METRICS_URL as scraping switched off", () => {
+    expect(loadConfig({ METRICS_URL: "" }).scrape.url).toBe("");
+  });
+
+  it("takes https probe URLs, as the kubelet's scheme: HTTPS", () => {
+    expect(loadConfig({ PROBE_URL: "https://10.0.0.7:8443/healthz" }).probe.url).toBe("https://10.0.0.7:8443/healthz");
+  });
+
+  it.each([
+    ["PROBE_PERIOD_SECONDS", "0", "expected a number of seconds > 0, such as 10 or 0.5"],
+    ["PROBE_PERIOD_SECONDS", "-1", "expected a number of seconds > 0, such as 10 or 0.5"],
+    ["PROBE_TIMEOUT_SECONDS", "soon", "expected a number of seconds > 0, such as 10 or 0.5"],
+    ["PROBE_FAILURE_THRESHOLD", "0", "expected a whole number >= 1, such as 3"],
+    ["PROBE_FAILURE_THRESHOLD", "2.5", "expected a whole number >= 1, such as 3"],
+    ["PROBE_SUCCESS_THRESHOLD", "", "expected a whole number >= 1, such as 3"],
+    ["PROBE_INITIAL_DELAY_SECONDS", "-3", "expected a number of seconds >= 0, such as 0 or 5"],
+    ["SCRAPE_INTERVAL_SECONDS", "0", "expected a number of seconds > 0, such as 10 or 0.5"],
+    ["PROBE_URL", "ftp://127.0.0.1/health", "expected an http:// or https:// URL, such as http://127.0.0.1:8080/health"],
+    ["PROBE_URL", "127.0.0.1:8080/health", "expected an http:// or https:// URL, such as http://127.0.0.1:8080/health"],
+    ["PROBE_URL", "", "expected an http:// or https:// URL, such as http://127.0.0.1:8080/health"],
+    ["METRICS_URL", "file:///etc/passwd", "expected an http:// or https:// URL, such as http://127.0.0.1:8080/health, or empty to disable"],
+    ["PORT", "99999", "expected a port number from 1 to 65535"],
+  ])("rejects %s=%j, naming it", (name, value, expected) => {
+    expect(problems({ [name]: value })).toEqual([`${name}=${JSON.stringify(value)} is invalid: ${expected}`]);
+  });
+
+  it("reports every bad variable at once, one line each", () => {
+    expect(problems({ PROBE_PERIOD_SECONDS: "0", PROBE_URL: "nope", PORT: "x" })).toHaveLength(3);
+  });
+});

@@ -1,0 +1,91 @@
+// The parser on real prom-client output (the app's own registry) and on broken text.
+import fc from "fast-check";
+import { Gauge, Registry } from "prom-client";
+import { describe, expect, test } from "vitest";
+import { createMetrics } from "../../services/src/metrics.ts";
+import { registerNodeProcessMetrics } from "../../services/src/process-metrics-node.ts";
+import { ExpositionError, findSample, parseExposition } from "../src/exposition.ts";
+import { createSidecarMetrics } from "../src/metrics.ts";
+
+describe("parseExposition", () => {
+  test("reads the app's real /metrics text, every sample prom-client reports", async () => {
+    const startedAt = 1_764_198_693_123;
+    const metrics = createMetrics({
+      config: { port: 8080, host: "0.0.0.0", crashAfterSeconds: 60, crashMode: "error" },
+      runtime: "node",
+      startedAt,
+      isCrashed: () => false,
+    });
+    registerNodeProcessMetrics(metrics.registry);
+    metrics.observe("GET", "/health", 200, 0.002);
+    const samples = parseExposition(await metrics.registry.metrics());
+
+    expect(findSample(samples, "crashy_start_time_seconds")).toBe(startedAt / 1000);
+    expect(findSample(samples, "http_requests_total", { route: "/health", status: "200" })).toBe(1);
+    expect(findSample(samples, "http_request_duration_seconds_bucket", { route: "/health", le: "+Inf" })).toBe(1);
+    expect(findSample(samples, "crashy_info", { runtime: "node", crash_mode: "error" })).toBe(1);
+    expect(findSample(samples, "process_start_time_seconds")).toBeGreaterThan(1_700_000_000);
+
+    // Every value prom-client holds is found, with its labels.
+    for (const metric of await metrics.registry.getMetricsAsJSON()) {
+      for (const value of metric.values) {
+        const name = (value as { metricName?: string }).metricName ?? metric.name;
+        const labels = Object.fromEntries(Object.entries(value.labels).map(([k, v]) => [k, String(v)]));
+        const found = findSample(samples, name, labels);
+        expect(found, `${name} ${JSON.stringify(labels)}`).toBeDefined();
+      }
+    }
+  });
+
+  test("reads the sidecar's own exposition", async () => {
+    const samples = parseExposition(await createSidecarMetrics().registry.metrics());
+    expect(findSample(samples, "crashy_probe_healthy")).toBe(1);
+    expect(findSample(samples, "prober_probe_total", { result: "failed" })).toBe(0);
+  });
+
+  test("label values survive prom-client's escaping, whatever they hold", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string(), async (text) => {
+        const registry = new Registry();
+        new Gauge({ name: "odd_label", help: "h", labelNames: ["v"], registers: [registry] }).set({ v: text }, 1);
+        const [sample] = parseExposition(await registry.metrics());
+        expect(sample?.labels.v).toBe(text);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test("reads special values, timestamps, spacing and CRLF", () => {
+    const samples = parseExposition('a Nan\nb{x="1",} +Inf 1700000000000\r\n  c -Inf\nd{ y = "2" } 1.5e3\n# free comment\n\n');
+    expect(samples.map((s) => [s.name, s.value])).toEqual([
+      ["a", Number.NaN],
+      ["b", Number.POSITIVE_INFINITY],
+      ["c", Number.NEGATIVE_INFINITY],
+      ["d", 1500],
+    ]);
+    expect(samples[1]).toMatchObject({ labels: { x: "1" }, timestamp: 1_700_000_000_000 });
+  });
+
+  test.each([
+    ["no value", "up\n", 1],
+    ["a word for a value", "up yes\n", 1],
+    ["an unterminated label value", 'up{job="x} 1\n', 1],
+    ["an unknown escape", 'up{job="\\t"} 1\n', 1],
+    ["a missing =", 'up{job"x"} 1\n', 1],
+    ["a repeated label", 'up{a="1",a="2"} 1\n', 1],
+    ["a bad TYPE", "# TYPE up gauge-ish\nup 1\n", 1],
+    ["a TYPE without name", "# TYPE\n", 1],
+    ["a bad timestamp", "up 1 soon\n", 1],
+    ["garbage after the value", "ok 1\nup 1 2 3\n", 2],
+    ["a name starting with a digit", "9up 1\n", 1],
+    ["HTML", "<html><body>not metrics</body></html>\n", 1],
+  ])("rejects %s, naming the line", (_what, text, line) => {
+    expect(() => parseExposition(text)).toThrow(ExpositionError);
+    try {
+      parseExposition(text);
+    } catch (error) {
+      expect((error as ExpositionError).line).toBe(line);
+      expect((error as Error).message).toMatch(new RegExp(`^line ${line}: `));
+    }
+  });
+});

@@ -1,0 +1,126 @@
+// The endpoints, on the Hono app with a real sidecar probing a real local server.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { promtoolCheckMetrics } from "../../test/promtool.ts";
+import { loadConfig } from "../src/config.ts";
+import { parseExposition, findSample } from "../src/exposition.ts";
+import { createServer as createSidecarServer } from "../src/server.ts";
+import { createSidecar, type SidecarStatus } from "../src/sidecar.ts";
+
+let target: Server;
+let status = 200;
+
+beforeAll(async () => {
+  target = createServer((req, res) => {
+    if (req.url === "/metrics") return void res.end("crashy_start_time_seconds 1764198693.123\n");
+    res.writeHead(status).end();
+  });
+  await new Promise<void>((resolve) => target.listen(0, "127.0.0.1", resolve));
+});
+afterAll(() => {
+  target.closeAllConnections();
+  target.close();
+});
+
+function sidecarFor(env: Record<string, string> = {}) {
+  const port = (target.address() as AddressInfo).port;
+  const config = loadConfig({
+    PROBE_URL: `http://127.0.0.1:${port}/health`,
+    METRICS_URL: `http://127.0.0.1:${port}/metrics`,
+    PROBE_PERIOD_SECONDS: "0.05",
+    ...env,
+  });
+  const sidecar = createSidecar({ config });
+  return { sidecar, app: createSidecarServer(sidecar) };
+}
+
+const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("sidecar endpoints", () => {
+  test("/metrics has every series before the first probe, and passes promtool", async () => {
+    const { app } = sidecarFor();
+    const text = await (await app.request("/metrics")).text();
+    const samples = parseExposition(text);
+    for (const name of [
+      "probe_success",
+      "probe_duration_seconds",
+      "probe_http_status_code",
+      "crashy_probe_consecutive_failures",
+      "crashy_probe_consecutive_successes",
+      "crashy_probe_healthy",
+      "crashy_target_restarts_total",
+      "crashy_target_last_restart_timestamp_seconds",
+      "crashy_target_scrape_up",
+      "prober_probe_duration_seconds_count",
+    ]) {
+      expect(findSample(samples, name), name).toBeDefined();
+    }
+    for (const result of ["successful", "failed", "unknown"]) {
+      expect(findSample(samples, "prober_probe_total", { probe_type: "Liveness", result })).toBe(0);
+    }
+    expect(promtoolCheckMetrics(text)).toEqual({ ok: true, output: "" });
+  });
+
+  test("probes are counted and the verdict follows the thresholds", async () => {
+    const { sidecar, app } = sidecarFor();
+    status = 500;
+    sidecar.start();
+    await settle(400);
+    const body = await (await app.request("/api/status")).json() as SidecarStatus;
+    expect(body.verdict).toMatchObject({ healthy: false, text: "unhealthy: the kubelet restarts the container" });
+    expect(body.probes.length).toBeGreaterThanOrEqual(3);
+    expect(body.probes[0]).toMatchObject({ result: "failure", statusCode: 500, output: "HTTP probe failed with statuscode: 500" });
+    expect(body.events.map((e) => e.reason)).toContain("Killing");
+    expect(body.scrape).toMatchObject({ enabled: true, up: true, startTimeSeconds: 1764198693.123 });
+    const text = await (await app.request("/metrics")).text();
+    const samples = parseExposition(text);
+    expect(findSample(samples, "crashy_probe_healthy")).toBe(0);
+    expect(findSample(samples, "probe_http_status_code")).toBe(500);
+    expect(findSample(samples, "prober_probe_total", { result: "failed" })).toBe(body.counters.failed);
+    expect(findSample(samples, "crashy_target_scrape_up")).toBe(1);
+    expect(promtoolCheckMetrics(text).ok).toBe(true);
+
+    status = 200;
+    await settle(200);
+    const healed = await (await app.request("/api/status")).json() as SidecarStatus;
+    expect(healed.verdict.healthy).toBe(true);
+    await sidecar.stop();
+  });
+
+  test("the history is bounded", async () => {
+    const { sidecar, app } = sidecarFor({ PROBE_PERIOD_SECONDS: "0.001", METRICS_URL: "" });
+    status = 200;
+    sidecar.start();
+    await settle(1_500);
+    await sidecar.stop();
+    const body = await (await app.request("/api/status")).json() as SidecarStatus;
+    expect(body.counters.probes).toBeGreaterThan(300);
+    expect(body.probes).toHaveLength(300);
+  });
+
+  test("/healthz answers 200 while the loops run, 503 otherwise", async () => {
+    const { sidecar, app } = sidecarFor();
+    expect((await app.request("/healthz")).status).toBe(503);
+    sidecar.start();
+    await settle(100);
+    const res = await app.request("/healthz");
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("ok: probing\n");
+    await sidecar.stop();
+    expect((await app.request("/healthz")).status).toBe(503);
+  });
+
+  test("the page and its script use relative URLs only and load nothing from elsewhere", async () => {
+    const { app } = sidecarFor();
+    const page = await app.request("/");
+    expect(page.headers.get("content-security-policy")).toMatch(/default-src 'self'/);
+    const html = await page.text();
+    const script = await (await app.request("/page.js")).text();
+    expect(html).toContain('<script src="page.js"></script>');
+    expect(script).toContain('fetch("api/status"');
+    // Only the SVG namespace URI, which is a name, not a request.
+    expect(`${html}${script}`.match(/https?:\/\/[^"'\s]+/g)).toEqual(["http://www.w3.org/2000/svg"]);
+    expect((await app.request("/nope")).status).toBe(404);
+  });
+});
