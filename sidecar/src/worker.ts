@@ -91,6 +91,8 @@ export type ProbeWorker = {
   stop(): Promise<void>;
   /** A new container started (at epoch ms `at`): the verdict is healthy again and the initial delay applies anew. */
   containerStarted(at?: number): void;
+  /** The container is not running: no probes until containerStarted() (worker.go skips a non-running container). */
+  containerStopped(): void;
   state(): WorkerState;
 };
 
@@ -257,6 +259,9 @@ export function createProbeWorker(options: WorkerOptions): ProbeWorker {
       containerStartedAt = at;
       healthy = true;
       onHold = false;
+    },
+    containerStopped() {
+      onHold = true;
     },
     state,
   };
