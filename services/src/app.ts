@@ -3,7 +3,7 @@
 import { Hono, type Context } from "hono";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
-import { createMetrics, UNMATCHED_ROUTE } from "./metrics.ts";
+import { createMetrics, renderMetrics, UNMATCHED_ROUTE } from "./metrics.ts";
 
 export type AppOptions = {
   config: Config;
@@ -61,7 +61,7 @@ export function createApp({ config, clock, hostname, runtime }: AppOptions) {
   // Answers after the crash too, so the crashed state stays observable.
   app.get("/metrics", async (c) => {
     c.set("route", "/metrics");
-    return c.body(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType });
+    return c.body(await renderMetrics(metrics.registry), 200, { "content-type": metrics.registry.contentType });
   });
 
   for (const path of ["/", "/health", "/metrics"]) {

@@ -1,10 +1,13 @@
 // Process metrics on Deno. prom-client's default collectors run there but report zeros for memory
 // and file descriptors, and Node's version for nodejs_version_info (compare prometheus/client_js
-// issue 651), so Deno gets these few, read from APIs that work under its permissions.
+// issue 651), so Deno gets these few, read from APIs that work under its permissions. Like Node's,
+// they are collected at most once a second (see registerCachedMetrics).
 import process from "node:process";
-import { Counter, Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
+import { registerCachedMetrics, type CachedMetricsOptions } from "./metrics.ts";
 
-export function registerDenoProcessMetrics(registry: Registry): void {
+export function registerDenoProcessMetrics(target: Registry, options?: CachedMetricsOptions): void {
+  const registry = new Registry();
   const registers = [registry];
   new Gauge({
     name: "process_start_time_seconds",
@@ -30,6 +33,7 @@ export function registerDenoProcessMetrics(registry: Registry): void {
   cpuCounter(registry, "process_cpu_user_seconds_total", "Total user CPU time spent in seconds.", (u) => u.user);
   cpuCounter(registry, "process_cpu_system_seconds_total", "Total system CPU time spent in seconds.", (u) => u.system);
   cpuCounter(registry, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", (u) => u.user + u.system);
+  registerCachedMetrics(target, registry, options);
 }
 
 function cpuCounter(registry: Registry, name: string, help: string, pick: (u: NodeJS.CpuUsage) => number): void {
