@@ -46,12 +46,15 @@ export async function start(
   env: Record<string, string>,
   ready?: RegExp,
   timeoutMs = 15_000,
+  /** In a process group of its own, as a terminal's foreground job: then `signalGroup` reaches it all. */
+  detached = false,
 ): Promise<Started> {
   const [command, ...args] = argv;
   const child = spawn(command!, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    detached,
   });
   running.add(child);
   let output = "";

@@ -89,7 +89,8 @@ describe("after the crash, CRASH_MODE=error", () => {
 });
 
 describe("after the crash, CRASH_MODE=hang", () => {
-  async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  async function settlesWithin(pending: unknown, ms: number): Promise<boolean> {
+    const promise = Promise.resolve(pending);
     return Promise.race([promise.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
   }
 

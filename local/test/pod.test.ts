@@ -1,0 +1,155 @@
+// `npm start` for real: the runner, the app and the sidecar as processes on loopback, crossing the
+// crash, the liveness kill and the restart in real time, with the manifest's 1 s probe period.
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { eventually, freePort, start, type Started } from "../../test/processes.ts";
+
+const RUNNER = ["node", "dist/local/src/main.js"];
+
+type Line = { at: number; text: string };
+
+async function startPod(env: Record<string, string>, detached = false) {
+  const appPort = await freePort();
+  const sidecarPort = await freePort();
+  const began = Date.now();
+  const runner = await start(
+    RUNNER,
+    { APP_PORT: String(appPort), SIDECAR_PORT: String(sidecarPort), ...env },
+    /Started container crashy-app/,
+    15_000,
+    detached,
+  );
+  // Timestamp each output line as it arrives, to measure when things happened.
+  const lines: Line[] = [];
+  let seen = 0;
+  const poll = setInterval(() => {
+    const all = runner.output().split("\n");
+    for (; seen < all.length - 1; seen++) lines.push({ at: Date.now(), text: all[seen]! });
+  }, 10);
+  const stop = async (signal: NodeJS.Signals = "SIGINT") => {
+    const result = await runner.stop(signal);
+    clearInterval(poll);
+    return result;
+  };
+  return { runner, lines, began, appPort, sidecarPort, stop, app: `http://127.0.0.1:${appPort}`, sidecar: `http://127.0.0.1:${sidecarPort}` };
+}
+
+const reasons = (lines: Line[]) =>
+  lines.map((l) => l.text.match(/\b(Normal|Warning)\s+(\w+)\s+Pod\/\S+\s+(.*)$/)).filter((m) => m !== null).map((m) => `${m![2]}: ${m![3]}`);
+
+/** Processes whose environment carries PORT=<port>: what the pod started and may have left behind. */
+function processesWithPort(port: number): number[] {
+  const found: number[] = [];
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const env = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+      if (env.includes(`PORT=${port}`)) found.push(Number(pid));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found;
+}
+
+async function restartsSeenBySidecar(sidecar: string): Promise<number> {
+  const text = await (await fetch(`${sidecar}/metrics`)).text();
+  return Number(text.match(/^crashy_target_restarts_total (\S+)$/m)?.[1] ?? Number.NaN);
+}
+
+describe("the local pod", () => {
+  it("restarts the app at CRASH_AFTER + 3 probes, the app answers again, and the sidecar counts the restart", async () => {
+    const pod = await startPod({ CRASH_AFTER: "1" });
+    try {
+      const killed = await eventually(async () => pod.lines.find((l) => l.text.includes("failed liveness probe, will be restarted")), 10_000, "Killing");
+      // Crash at 1 s, then failures at the next three 1 s probes: about 3-4 s after the start.
+      const seconds = (killed.at - pod.began) / 1000;
+      expect(seconds).toBeGreaterThan(2.5);
+      expect(seconds).toBeLessThan(6.5);
+
+      await eventually(async () => (reasons(pod.lines).filter((r) => r.startsWith("Started: Started container crashy-app")).length >= 2 ? true : undefined), 5_000, "the second start");
+      await eventually(async () => ((await fetch(`${pod.app}/health`)).status === 200 ? true : undefined), 3_000, "the new app to answer");
+      expect(await eventually(async () => ((await restartsSeenBySidecar(pod.sidecar)) >= 1 ? true : undefined), 5_000, "the sidecar to count the restart")).toBe(true);
+
+      const events = reasons(pod.lines);
+      const killIndex = events.indexOf("Killing: Container crashy-app failed liveness probe, will be restarted");
+      expect(events.slice(killIndex - 3, killIndex)).toEqual(Array(3).fill("Unhealthy: Liveness probe failed: HTTP probe failed with statuscode: 500"));
+      expect(events.slice(killIndex + 1, killIndex + 3)).toEqual(["Created: Created container: crashy-app", "Started: Started container crashy-app"]);
+      expect(events.slice(0, 2)).toEqual(["Created: Created container: probe-sidecar", "Started: Started container probe-sidecar"]);
+      expect(pod.runner.output()).toMatch(/crashy-app-local\s+2\/2\s+Running\s+1 \(\d+s ago\)/);
+    } finally {
+      await pod.stop();
+    }
+  });
+
+  it("restarts a hung app through probe timeouts", async () => {
+    const pod = await startPod({ CRASH_AFTER: "1.5", CRASH_MODE: "hang" });
+    try {
+      await eventually(async () => pod.lines.find((l) => l.text.includes("failed liveness probe, will be restarted")), 10_000, "Killing");
+      const events = reasons(pod.lines);
+      const killIndex = events.indexOf("Killing: Container crashy-app failed liveness probe, will be restarted");
+      for (const e of events.slice(killIndex - 3, killIndex)) {
+        expect(e).toMatch(/^Unhealthy: Liveness probe failed: Get "http:\/\/127\.0\.0\.1:\d+\/health": context deadline exceeded/);
+      }
+    } finally {
+      await pod.stop();
+    }
+  });
+
+  it("restarts an app that exits by itself, with no probe failures", async () => {
+    const pod = await startPod({ CRASH_AFTER: "0.5", CRASH_MODE: "exit" });
+    try {
+      await eventually(async () => (reasons(pod.lines).filter((r) => r === "Started: Started container crashy-app").length >= 2 ? true : undefined), 8_000, "the restart");
+      expect(reasons(pod.lines).filter((r) => r.startsWith("Unhealthy: ") && r.includes("statuscode"))).toEqual([]);
+      expect(reasons(pod.lines)).not.toContain("Killing: Container crashy-app failed liveness probe, will be restarted");
+      expect(pod.runner.output()).toMatch(/crashy-app-local\s+2\/2\s+Running\s+1 \(\d+s ago\)/);
+      // The second exit comes within the kubelet's first back-off window (10 s): CrashLoopBackOff.
+      await eventually(async () => (pod.runner.output().includes("Back-off restarting failed container crashy-app") ? true : undefined), 5_000, "the back-off");
+      expect(pod.runner.output()).toMatch(/CrashLoopBackOff/);
+    } finally {
+      await pod.stop();
+    }
+  });
+
+  it("stops on Ctrl-C within the grace period, leaving nothing running or listening", async () => {
+    const pod = await startPod({ CRASH_AFTER: "60" });
+    await eventually(async () => ((await fetch(`${pod.app}/health`)).status === 200 ? true : undefined), 5_000, "the app");
+    expect(processesWithPort(pod.appPort).length).toBe(1);
+    expect(processesWithPort(pod.sidecarPort).length).toBe(1);
+    const { code, ms } = await pod.stop("SIGINT");
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(2_000);
+    expect(processesWithPort(pod.appPort)).toEqual([]);
+    expect(processesWithPort(pod.sidecarPort)).toEqual([]);
+    await expect(fetch(`${pod.app}/health`)).rejects.toThrow();
+    await expect(fetch(`${pod.sidecar}/healthz`)).rejects.toThrow();
+    // The app's own exit on the way down is not taken for a crash: no restart.
+    expect(reasons(pod.lines).filter((r) => r === "Started: Started container crashy-app")).toHaveLength(1);
+  });
+
+  it("stops cleanly when Ctrl-C reaches the whole terminal process group at once", async () => {
+    const pod = await startPod({ CRASH_AFTER: "60" }, true);
+    await eventually(async () => ((await fetch(`${pod.app}/health`)).status === 200 ? true : undefined), 5_000, "the app");
+    // What a terminal does on Ctrl-C: SIGINT to every process of the foreground group.
+    process.kill(-pod.runner.child.pid!, "SIGINT");
+    expect(await pod.runner.exited).toBe(0);
+    await pod.stop();
+    expect(processesWithPort(pod.appPort)).toEqual([]);
+    expect(processesWithPort(pod.sidecarPort)).toEqual([]);
+    expect(reasons(pod.lines).filter((r) => r === "Started: Started container crashy-app")).toHaveLength(1);
+    expect(pod.runner.output()).not.toContain("Back-off");
+  });
+
+  it("refuses a bad override as the service does, starting nothing", async () => {
+    const appPort = await freePort();
+    const runner: Started = await start(RUNNER, { CRASH_AFTER: "abc", APP_PORT: String(appPort) });
+    expect(await runner.exited).toBe(2);
+    expect(runner.output().trim()).toBe('crashy: CRASH_AFTER="abc" is invalid: expected a number of seconds >= 0, such as 60 or 2.5');
+    expect(processesWithPort(appPort)).toEqual([]);
+  });
+
+  it("refuses a bad port override, naming it", async () => {
+    const runner = await start(RUNNER, { APP_PORT: "99999" });
+    expect(await runner.exited).toBe(2);
+    expect(runner.output()).toContain('crashy-local: APP_PORT="99999" is invalid: expected a port number from 1 to 65535');
+  });
+});
