@@ -184,6 +184,20 @@ describe("the probe worker", () => {
     await worker.stop();
   });
 
+  test("no probes while the container is stopped, until a new one starts", async () => {
+    const { worker, starts } = scripted("");
+    worker.start();
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(starts).toHaveLength(2);
+    worker.containerStopped();
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(starts).toHaveLength(2);
+    worker.containerStarted();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(starts).toHaveLength(3);
+    await worker.stop();
+  });
+
   test("stop() cancels the probe in flight and nothing runs after it", async () => {
     const { worker, starts, records } = scripted("", {}, 10_000);
     worker.start();
