@@ -1,0 +1,78 @@
+# crashy-app: the crashy service on Node (the default target) or on Deno (--target deno).
+#   npm ci
+#   docker build -f Dockerfile.app -t crashy-app:1.0.0 .
+#   docker build -f Dockerfile.app --target deno -t crashy-app:1.0.0-deno .
+# BASE is a Debian (glibc) Node LTS image with npm. Without a registry, pass a local one:
+#   --build-arg BASE=$(bash .ci/docker.sh)
+# No Dockerfile syntax line: the engine's built-in frontend needs no registry either.
+ARG BASE=node:24-bookworm-slim
+
+# Dependencies come from the context, installed by `npm ci` beforehand, so the build needs no
+# network; `npm ls` stops it when node_modules does not match package-lock.json.
+FROM ${BASE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY node_modules node_modules
+RUN npm ls --omit=dev --all >/dev/null
+
+FROM deps AS build
+COPY tsconfig.json tsconfig.build.json ./
+COPY lib lib
+COPY services/src services/src
+RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json
+
+FROM deps AS prod-deps
+RUN npm prune --omit=dev --ignore-scripts --offline --no-audit --no-fund && \
+    find node_modules -xtype l -delete && find node_modules -depth -type d -empty -delete
+
+# Node and the shared libraries it loads, at fixed paths: the final stage has no shell or npm.
+FROM ${BASE} AS node-rootfs
+RUN set -eu; \
+    mkdir -p /rootfs/usr/local/bin /rootfs/tmp; chmod 1777 /rootfs/tmp; \
+    node=$(command -v node); cp -L "$node" /rootfs/usr/local/bin/node; \
+    for lib in $(ldd "$node" | awk '$2 == "=>" { print $3 } $1 ~ /^\// { print $1 }'); do \
+      cp -L --parents "$lib" /rootfs/; \
+    done; \
+    /rootfs/usr/local/bin/node --version
+
+# Deno runs the TypeScript sources, with the npm packages from node_modules. They are compiled
+# into DENO_DIR here, since at run time the root filesystem is read-only.
+FROM deps AS deno-build
+ENV DENO_DIR=/deno-dir
+RUN set -eu; \
+    deno=node_modules/@deno/linux-x64-glibc/deno; \
+    mkdir -p /rootfs/usr/local/bin /rootfs/tmp; chmod 1777 /rootfs/tmp; cp -L "$deno" /rootfs/usr/local/bin/deno; \
+    for lib in $(ldd "$deno" | awk '$2 == "=>" { print $3 } $1 ~ /^\// { print $1 }'); do \
+      cp -L --parents "$lib" /rootfs/; \
+    done
+COPY --from=prod-deps /app/node_modules /app/node_modules
+COPY lib lib
+COPY services/src services/src
+RUN /rootfs/usr/local/bin/deno cache services/src/deno.ts && chmod -R a+rX "$DENO_DIR"
+
+FROM scratch AS deno
+COPY --from=deno-build /rootfs /
+COPY --from=deno-build /deno-dir /deno-dir
+WORKDIR /app
+COPY --from=deno-build /app/package.json ./
+COPY --from=deno-build /app/node_modules node_modules
+COPY --from=deno-build /app/lib lib
+COPY --from=deno-build /app/services/src services/src
+ENV DENO_DIR=/deno-dir DENO_NO_UPDATE_CHECK=1
+USER 10001:10001
+EXPOSE 8080
+CMD ["/usr/local/bin/deno", "run", "--cached-only", "--allow-net", "--allow-env=PORT,HOST,CRASH_AFTER,CRASH_MODE,HOSTNAME", "--allow-sys=hostname", "services/src/deno.ts"]
+
+# The default target: Node, the compiled app and its production dependencies, nothing else.
+FROM scratch AS node
+COPY --from=node-rootfs /rootfs /
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=prod-deps /app/node_modules node_modules
+COPY --from=build /app/dist dist
+ENV NODE_ENV=production
+# Numeric, so the kubelet can check runAsNonRoot without an /etc/passwd.
+USER 10001:10001
+EXPOSE 8080
+# node itself as PID 1 (no npm, no shell): it receives SIGTERM and the app stops within a second.
+CMD ["/usr/local/bin/node", "dist/services/src/node.js"]
