@@ -105,11 +105,13 @@ export function createSidecar({ config, timers = systemTimers, prober, onEvent, 
       const state = worker.state();
       if (!state.running || startedAt === undefined) return { ok: false, reason: "the probe loop is not running" };
       if (scraper && !scraper.running()) return { ok: false, reason: "the scrape loop is not running" };
-      const { periodSeconds, timeoutSeconds, initialDelaySeconds } = config.probe;
-      const since = state.lastProbeAt ?? startedAt + initialDelaySeconds * 1000;
+      // A beat is due every period; a probe in flight may hold it up to its timeout.
+      const { periodSeconds, timeoutSeconds } = config.probe;
+      const since = state.lastTickAt ?? startedAt;
       const allowedMs = (2 * periodSeconds + timeoutSeconds + 1) * 1000;
-      const late = timers.now() - since - allowedMs;
-      if (late > 0) return { ok: false, reason: `no probe for ${((timers.now() - since) / 1000).toFixed(1)} s` };
+      if (timers.now() - since > allowedMs) {
+        return { ok: false, reason: `the probe loop has not run for ${((timers.now() - since) / 1000).toFixed(1)} s` };
+      }
       return { ok: true, reason: "probing" };
     },
     status() {

@@ -68,6 +68,8 @@ export type WorkerState = {
   running: boolean;
   /** Epoch ms of the last probe start, or undefined before the first. */
   lastProbeAt: number | undefined;
+  /** Epoch ms of the loop's last beat, probe or not (during the initial delay, on hold): its own liveness. */
+  lastTickAt: number | undefined;
 };
 
 export type WorkerOptions = ProbeSpec & {
@@ -115,6 +117,7 @@ export function createProbeWorker(options: WorkerOptions): ProbeWorker {
   let consecutiveSuccesses = 0;
   let probes = 0;
   let lastProbeAt: number | undefined;
+  let lastTickAt: number | undefined;
   let containerStartedAt = timers.now();
 
   let running = false;
@@ -132,6 +135,7 @@ export function createProbeWorker(options: WorkerOptions): ProbeWorker {
     probes,
     running,
     lastProbeAt,
+    lastTickAt,
   });
 
   const emit = (type: ProbeEvent["type"], reason: ProbeEvent["reason"], message: string) =>
@@ -179,7 +183,7 @@ export function createProbeWorker(options: WorkerOptions): ProbeWorker {
     if (resultRun >= threshold) {
       if (outcome.result === "failure") {
         healthy = false;
-        // kuberuntime: the container is killed with this message, and the kubelet restarts it.
+        // pkg/kubelet/kuberuntime kills the container with these words (as `kubectl events` shows them in the lab).
         emit("Normal", "Killing", `Container ${options.containerName} failed liveness probe, will be restarted`);
         // worker.go: after a liveness failure the run starts again from zero, so the next
         // threshold needs as many failures again.
@@ -195,6 +199,7 @@ export function createProbeWorker(options: WorkerOptions): ProbeWorker {
   async function tick(): Promise<void> {
     timer = undefined;
     if (!running) return;
+    lastTickAt = timers.now();
     // worker.go: "Probe disabled for InitialDelaySeconds", counted in whole seconds since the
     // container started; a skipped tick waits for the next one, as the kubelet's ticker does.
     const sinceStart = Math.trunc((timers.now() - containerStartedAt) / 1000);

@@ -1,7 +1,7 @@
 // The endpoints, on the Hono app with a real sidecar probing a real local server.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { promtoolCheckMetrics } from "../../test/promtool.ts";
 import { loadConfig } from "../src/config.ts";
 import { parseExposition, findSample } from "../src/exposition.ts";
@@ -109,6 +109,38 @@ describe("sidecar endpoints", () => {
     expect(await res.text()).toBe("ok: probing\n");
     await sidecar.stop();
     expect((await app.request("/healthz")).status).toBe(503);
+  });
+
+  test("/healthz stays 200 through a long initial delay, and says when the loop is stuck", async () => {
+    vi.useFakeTimers({ now: new Date("2026-01-01T00:00:00Z"), toFake: ["Date", "setTimeout", "clearTimeout"] });
+    try {
+      const port = (target.address() as AddressInfo).port;
+      const config = loadConfig({
+        PROBE_URL: `http://127.0.0.1:${port}/health`,
+        METRICS_URL: "",
+        PROBE_PERIOD_SECONDS: "1",
+        PROBE_INITIAL_DELAY_SECONDS: "60",
+      });
+      let release: () => void = () => {};
+      const sidecar = createSidecar({
+        config,
+        // A probe that never settles until released: the loop is stuck in it.
+        prober: () => new Promise((resolve) => (release = () => resolve({ result: "success", output: "", warning: false, statusCode: 200, durationSeconds: 0, url: "", body: "", truncated: false }))),
+      });
+      const app = createSidecarServer(sidecar);
+      sidecar.start();
+      await vi.advanceTimersByTimeAsync(30_000);
+      expect((await app.request("/healthz")).status).toBe(200);
+      await vi.advanceTimersByTimeAsync(31_000); // the first probe starts at 60 s and hangs
+      await vi.advanceTimersByTimeAsync(5_000);
+      const stuck = await app.request("/healthz");
+      expect(stuck.status).toBe(503);
+      expect(await stuck.text()).toMatch(/^not ok: the probe loop has not run for \d+\.\d s\n$/);
+      release();
+      await sidecar.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   test("the page and its script use relative URLs only and load nothing from elsewhere", async () => {
