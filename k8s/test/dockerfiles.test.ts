@@ -1,0 +1,135 @@
+// The Dockerfiles and .dockerignore, read as text and held to the rules the pod relies on.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { find, render, ROOT } from "./kube.ts";
+
+type Instruction = { op: string; args: string; line: number };
+type Stage = { from: string; name: string | undefined; instructions: Instruction[] };
+
+/** Instructions, with continuation lines joined and comments dropped. */
+function parseDockerfile(text: string): { preamble: Instruction[]; stages: Stage[] } {
+  const instructions: Instruction[] = [];
+  let pending = "";
+  let start = 0;
+  text.split("\n").forEach((raw, i) => {
+    const line = raw.trim();
+    if (pending === "" && (line === "" || line.startsWith("#"))) return;
+    if (pending === "") start = i + 1;
+    if (line.startsWith("#")) return;
+    pending += (pending ? " " : "") + line.replace(/\\$/, "").trim();
+    if (line.endsWith("\\")) return;
+    const [op, ...rest] = pending.split(/\s+/);
+    instructions.push({ op: op!.toUpperCase(), args: rest.join(" "), line: start });
+    pending = "";
+  });
+  const preamble: Instruction[] = [];
+  const stages: Stage[] = [];
+  for (const ins of instructions) {
+    if (ins.op === "FROM") {
+      const [from, as, name] = ins.args.split(/\s+/);
+      stages.push({ from: from!, name: as?.toUpperCase() === "AS" ? name : undefined, instructions: [] });
+    } else if (stages.length === 0) preamble.push(ins);
+    else stages.at(-1)!.instructions.push(ins);
+  }
+  return { preamble, stages };
+}
+
+const dockerfile = (name: string) => parseDockerfile(readFileSync(join(ROOT, name), "utf8"));
+const last = (stage: Stage, op: string) => stage.instructions.filter((i) => i.op === op).at(-1);
+
+const pod = find(render("k8s"), "Deployment", "crashy-app").spec.template.spec;
+const containerOf = (name: string) => [...pod.initContainers, ...pod.containers].find((c) => c.name === name);
+
+// [Dockerfile, the stage a plain `docker build` produces, the container that runs it, the command]
+const IMAGES = [
+  ["Dockerfile.app", "node", "crashy-app", ["/usr/local/bin/node", "dist/services/src/node.js"]],
+  ["Dockerfile.sidecar", "sidecar", "probe-sidecar", ["/usr/local/bin/node", "dist/sidecar/src/node.js"]],
+] as const;
+
+describe.each(IMAGES)("%s", (file, finalStage, container, command) => {
+  const { preamble, stages } = dockerfile(file);
+  const final = stages.at(-1)!;
+
+  test("takes its Node base from the BASE build argument, defaulting to a supported LTS", () => {
+    const arg = preamble.find((i) => i.op === "ARG" && i.args.startsWith("BASE="));
+    expect(arg?.args).toMatch(/^BASE=node:(22|24)-bookworm-slim$/);
+    expect(stages.filter((s) => s.from === "${BASE}").length).toBeGreaterThanOrEqual(2);
+    expect(stages.every((s) => s.from === "${BASE}" || s.from === "scratch" || stages.some((t) => t.name === s.from))).toBe(true);
+  });
+
+  test("is multi-stage, and the stage a plain build makes is last", () => {
+    expect(stages.length).toBeGreaterThanOrEqual(3);
+    expect(final.name).toBe(finalStage);
+  });
+
+  test("builds with dev dependencies and ships production ones only", () => {
+    const runs = stages.flatMap((s) => s.instructions.filter((i) => i.op === "RUN").map((i) => i.args));
+    expect(runs.some((r) => /\btsc\b/.test(r))).toBe(true);
+    expect(runs.some((r) => /npm prune --omit=dev/.test(r))).toBe(true);
+    const pruned = stages.find((s) => s.instructions.some((i) => /npm prune --omit=dev/.test(i.args)))!;
+    const copies = final.instructions.filter((i) => i.op === "COPY" && /node_modules/.test(i.args));
+    expect(copies.map((c) => c.args)).toEqual([`--from=${pruned.name} /app/node_modules node_modules`]);
+  });
+
+  test("has no shell, npm or build tools in the final stage: scratch plus copies, no RUN", () => {
+    expect(final.from).toBe("scratch");
+    expect(final.instructions.filter((i) => i.op === "RUN")).toEqual([]);
+  });
+
+  test("runs as the pod's numeric non-root user", () => {
+    const user = last(final, "USER")?.args ?? "";
+    expect(user).toMatch(/^[1-9]\d*:[1-9]\d*$/);
+    const sc = containerOf(container).securityContext;
+    expect(user).toBe(`${sc.runAsUser}:${sc.runAsGroup}`);
+  });
+
+  test("starts node directly, in exec form (npm would swallow SIGTERM)", () => {
+    const cmd = last(final, "CMD")!;
+    expect(JSON.parse(cmd.args)).toEqual(command);
+    expect(final.instructions.some((i) => i.op === "ENTRYPOINT")).toBe(false);
+  });
+
+  test("exposes the port the pod names", () => {
+    expect(last(final, "EXPOSE")?.args).toBe(String(containerOf(container).ports[0].containerPort));
+  });
+});
+
+describe("Dockerfile.app's deno target", () => {
+  const { stages } = dockerfile("Dockerfile.app");
+  const deno = stages.find((s) => s.name === "deno")!;
+
+  test("runs the same sources on Deno, as the same user, with a compiled cache", () => {
+    expect(deno).toBeDefined();
+    expect(deno.from).toBe("scratch");
+    expect(deno.instructions.filter((i) => i.op === "RUN")).toEqual([]);
+    expect(last(deno, "USER")?.args).toBe(last(stages.at(-1)!, "USER")?.args);
+    const cmd = JSON.parse(last(deno, "CMD")!.args) as string[];
+    expect(cmd.slice(0, 2)).toEqual(["/usr/local/bin/deno", "run"]);
+    expect(cmd).toContain("--cached-only");
+    expect(cmd.at(-1)).toBe("services/src/deno.ts");
+    // The permissions are the project's `app:deno` script's, no wider.
+    const script = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts["app:deno"] as string;
+    const permissions = script.split(/\s+/).filter((w) => w.startsWith("--allow-"));
+    expect(cmd.filter((w) => w.startsWith("--allow-")).sort()).toEqual(permissions.sort());
+  });
+});
+
+test(".dockerignore lets in only what the builds copy", () => {
+  const lines = readFileSync(join(ROOT, ".dockerignore"), "utf8")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"));
+  expect(lines[0]).toBe("*");
+  const allowed = lines.filter((l) => l.startsWith("!")).map((l) => l.slice(1).replace(/\/$/, ""));
+  const copied = new Set<string>();
+  for (const file of ["Dockerfile.app", "Dockerfile.sidecar"]) {
+    for (const stage of dockerfile(file).stages) {
+      for (const ins of stage.instructions.filter((i) => i.op === "COPY" && !i.args.startsWith("--from"))) {
+        for (const src of ins.args.split(/\s+/).slice(0, -1)) copied.add(src.replace(/\/$/, ""));
+      }
+    }
+  }
+  expect([...copied].sort()).toEqual(allowed.sort());
+  expect(lines).toContain("**/*.test.ts");
+});
