@@ -1,0 +1,102 @@
+// The local pod scraped by a real Prometheus, with the alert rules we ship: what an SRE would see.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { eventually, freePort, ROOT, start, type Started } from "../processes.ts";
+import { startPrometheus, type Prometheus } from "../prometheus.ts";
+import { promtoolCheckMetrics } from "../promtool.ts";
+import { spawnSync } from "node:child_process";
+
+const RULES = join(ROOT, "k8s/overlays/prometheus/alerts.yml");
+const CONFIG = join(ROOT, "prometheus/prometheus.yml");
+
+type StaticConfig = { targets: string[]; labels?: Record<string, string> };
+type ScrapeConfig = { job_name: string; static_configs: StaticConfig[] };
+
+let prometheus: Prometheus;
+let pod: Started;
+let appPort: number;
+let sidecarPort: number;
+const startedContainers = () => (pod.output().match(/Started container crashy-app/g) ?? []).length;
+
+beforeAll(async () => {
+  appPort = await freePort();
+  sidecarPort = await freePort();
+  // The shipped config, pointed at this test's ports and with the rule file's absolute path.
+  const config = parse(readFileSync(CONFIG, "utf8")) as { rule_files: string[]; scrape_configs: ScrapeConfig[] };
+  const ports: Record<string, number> = { "8080": appPort, "9102": sidecarPort };
+  for (const job of config.scrape_configs) {
+    for (const target of job.static_configs) {
+      target.targets = target.targets.map((t) => `127.0.0.1:${ports[t.split(":")[1]!]}`);
+    }
+  }
+  config.rule_files = [RULES];
+  prometheus = await startPrometheus(config);
+  // Prometheus takes a few seconds to turn its config into scrape loops: start the pod once both
+  // targets have been tried, so the scrapes see it from its first second.
+  await eventually(async () => ((await prometheus.targets()).filter((t) => t.lastScrape > 0).length === 2 ? true : undefined), 15_000, "scrape loops");
+  pod = await start(
+    ["node", "dist/local/src/main.js"],
+    { CRASH_AFTER: "4", APP_PORT: String(appPort), SIDECAR_PORT: String(sidecarPort) },
+    /Started container crashy-app/,
+  );
+}, 40_000);
+
+afterAll(async () => {
+  await pod?.stop("SIGINT");
+  await prometheus?.stop();
+});
+
+const value = async (expr: string) => (await prometheus.query(expr))[0]?.value;
+const firing = async (name: string) => (await prometheus.alerts()).some((a) => a.name === name && a.state === "firing");
+
+describe("a real Prometheus scraping the local pod", () => {
+  it("follows the pod through crash, kill and restarts, and fires the shipped alerts when it should", { timeout: 60_000 }, async () => {
+    // Both targets up, the probe passing, no alert: before the crash at 4 s.
+    await eventually(async () => ((await prometheus.query("up == 1")).length === 2 ? true : undefined), 10_000, "both targets up");
+    await eventually(async () => ((await value("probe_success")) === 1 ? true : undefined), 5_000, "probe_success 1");
+    expect(await prometheus.alerts()).toEqual([]);
+
+    // The crash: probe_success drops to 0 and, at the failure threshold, the probe alert fires.
+    await eventually(async () => ((await value("probe_success")) === 0 ? true : undefined), 10_000, "probe_success 0");
+    await eventually(async () => ((await firing("CrashyLivenessProbeFailing")) ? true : undefined), 10_000, "CrashyLivenessProbeFailing");
+
+    // The restart: the probe passes again; one restart is not yet "too often".
+    await eventually(async () => ((await value("crashy_target_restarts_total")) === 1 ? true : undefined), 10_000, "one restart counted");
+    await eventually(async () => ((await value("probe_success")) === 1 ? true : undefined), 5_000, "probe_success back to 1");
+    expect(await firing("CrashyRestartingTooOften")).toBe(false);
+
+    // The second restart: now the restart alert fires.
+    await eventually(async () => ((await firing("CrashyRestartingTooOften")) ? true : undefined), 15_000, "CrashyRestartingTooOften");
+
+    // increase() of the counter matches the restarts the pod really made (give the last scrape a moment).
+    await eventually(async () => {
+      const restarts = startedContainers() - 1;
+      const counted = await value("crashy_target_restarts_total");
+      return counted === restarts ? true : undefined;
+    }, 5_000, "the sidecar's count to match the pod's");
+    const restarts = startedContainers() - 1;
+    const increase = (await value("increase(crashy_target_restarts_total[5m])"))!;
+    expect(restarts).toBeGreaterThanOrEqual(2);
+    expect(Math.round(increase)).toBe(restarts);
+    expect(Math.abs(increase - restarts)).toBeLessThan(0.3);
+  });
+
+  it("serves metrics that promtool accepts, from both containers", async () => {
+    for (const port of [appPort, sidecarPort]) {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(promtoolCheckMetrics(text)).toEqual({ ok: true, output: "" });
+    }
+  });
+});
+
+describe("what we ship for Prometheus", () => {
+  it("passes promtool check rules and check config", () => {
+    const rules = spawnSync("promtool", ["check", "rules", RULES], { encoding: "utf8" });
+    expect(rules.stdout).toContain("SUCCESS: 2 rules found");
+    expect(rules.status).toBe(0);
+    const config = spawnSync("promtool", ["check", "config", CONFIG], { encoding: "utf8" });
+    expect(config.status).toBe(0);
+  });
+});
