@@ -45,7 +45,9 @@ export function createEventPrinter(pod: string, write: (line: string) => void, c
       const entry = seen.get(key) ?? { count: 0, first: event.at };
       entry.count++;
       seen.set(key, entry);
-      const last = entry.count > 1 ? `0s (x${entry.count} over ${humanDuration(event.at - entry.first)})` : "0s";
+      // Event timestamps have whole seconds in the API: kubectl's "over" counts whole seconds too.
+      const span = Math.floor(event.at / 1000) - Math.floor(entry.first / 1000);
+      const last = entry.count > 1 ? `0s (x${entry.count} over ${humanDuration(span * 1000)})` : "0s";
       const type = event.type === "Warning" ? paint(33, pad(event.type, EVENT_COLUMNS[1])) : pad(event.type, EVENT_COLUMNS[1]);
       const reason = event.reason === "Killing" || event.reason === "BackOff" ? paint(31, pad(event.reason, EVENT_COLUMNS[2])) : pad(event.reason, EVENT_COLUMNS[2]);
       write(`${pad(last, EVENT_COLUMNS[0])}${type}${reason}${object.padEnd(objectWidth)}${event.message}`);

@@ -43,6 +43,14 @@ describe("the event printer", () => {
     printer.event({ at: 0, type: "Warning", reason: "Unhealthy", message: "m" });
     expect(lines[0]).toContain("\x1b[33m");
   });
+
+  it("spans whole seconds, as the API's event timestamps do", () => {
+    const lines: string[] = [];
+    const printer = createEventPrinter("p", (l) => lines.push(l), false);
+    printer.event({ at: 5_990, type: "Warning", reason: "Unhealthy", message: "m" });
+    printer.event({ at: 6_980, type: "Warning", reason: "Unhealthy", message: "m" });
+    expect(lines[1]).toMatch(/^0s \(x2 over 1s\)/);
+  });
 });
 
 describe("podTable", () => {
