@@ -251,6 +251,9 @@ describe("the Prometheus overlay", () => {
     const regex = new RegExp(`^(?:${keep.regex})$`); // Prometheus anchors relabel regexes
     const kept = allContainers(pod.spec).flatMap((c) => (c.ports ?? []).filter((p: Obj) => regex.test(p.name)).map(() => c.name));
     expect(kept.sort()).toEqual(["crashy-app", "probe-sidecar"]);
+    // Rule files are read relative to the config, so they must be keys of the same ConfigMap.
+    expect(config.rule_files.length).toBeGreaterThan(0);
+    for (const file of config.rule_files) expect(Object.keys(configMap.data)).toContain(file);
     // Its label selector is the pod's.
     const [key, value] = job.kubernetes_sd_configs[0].selectors[0].label.split("=");
     expect(pod.metadata.labels[key]).toBe(value);
