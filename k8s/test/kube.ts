@@ -10,7 +10,6 @@ import { parseAllDocuments } from "yaml";
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 // Loosely typed on purpose: the tests read rendered YAML, and the schema check is what types it.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Obj = Record<string, any>;
 
 /** `kubectl kustomize <dir>`, parsed: what `kubectl apply -k <dir>` would send. */
