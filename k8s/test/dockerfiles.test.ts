@@ -108,10 +108,10 @@ describe("Dockerfile.app's deno target", () => {
     expect(cmd.slice(0, 2)).toEqual(["/usr/local/bin/deno", "run"]);
     expect(cmd).toContain("--cached-only");
     expect(cmd.at(-1)).toBe("services/src/deno.ts");
-    // The permissions are the project's `app:deno` script's, no wider.
+    // The permissions and behaviour flags are the project's `app:deno` script's, no wider.
     const script = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts["app:deno"] as string;
-    const permissions = script.split(/\s+/).filter((w) => w.startsWith("--allow-"));
-    expect(cmd.filter((w) => w.startsWith("--allow-")).sort()).toEqual(permissions.sort());
+    const flag = (w: string) => /^--(allow|unstable)-/.test(w);
+    expect(cmd.filter(flag).sort()).toEqual(script.split(/\s+/).filter(flag).sort());
   });
 });
 
