@@ -93,16 +93,26 @@ export function createApp({ config, clock, hostname, runtime }: AppOptions) {
 // the metrics can leave it out. The app answers 503 nowhere else; Hono's HEAD handling keeps it.
 const RELEASED = 503;
 
+// Requests held by a hang, until their client goes away. Holding each here keeps its abort signal
+// alive: a Request made from a caller's signal (undici's, as app.request() makes) follows that
+// signal only through a weak reference, so a hung request that nothing else refers to could be
+// garbage-collected and then never released.
+const held = new Set<Request>();
+
 /**
  * Never answers, like a deadlocked server, so a probe fails by its timeout. The request is
  * released when its client goes away (or the server cuts it at shutdown), so nothing leaks.
  */
 function hang(c: Context): Promise<Response> {
-  const signal = c.req.raw.signal;
+  const request = c.req.raw;
   // Nobody is left to read this answer; settling the promise just lets the request be collected.
-  const gone = () => new Response(null, { status: RELEASED });
   return new Promise((resolve) => {
-    if (signal.aborted) resolve(gone());
-    else signal.addEventListener("abort", () => resolve(gone()), { once: true });
+    const release = () => {
+      held.delete(request);
+      resolve(new Response(null, { status: RELEASED }));
+    };
+    if (request.signal.aborted) return release();
+    held.add(request);
+    request.signal.addEventListener("abort", release, { once: true });
   });
 }
