@@ -94,6 +94,39 @@ export function envText(fallback: string, expected: string) {
     });
 }
 
+/**
+ * An address to listen on: an IP address or a host name. Checked at start-up, so that a malformed
+ * value ("not a host", "999.1.1.1", "127.0.0.1:8080") is a configuration error naming HOST rather
+ * than a failure to listen; a well-formed name that does not resolve still fails at listen time.
+ */
+export function envHost(fallback: string) {
+  const expected = "expected an address to listen on, such as 0.0.0.0 or 127.0.0.1";
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return fallback;
+      const text = raw.trim();
+      if (!isListenAddress(text)) {
+        ctx.addIssue({ code: "custom", message: expected });
+        return z.NEVER;
+      }
+      return text;
+    });
+}
+
+function isListenAddress(text: string): boolean {
+  if (text === "") return false;
+  // An IPv6 literal, written bare as listen() takes it.
+  if (text.includes(":")) return URL.canParse(`http://[${text}]/`);
+  // An IPv4 address or a host name: what the WHATWG URL parser takes as a host, unchanged by it.
+  try {
+    return new URL(`http://${text}/`).hostname === text.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
 /** A TCP port, 1-65535. */
 export function envPort(fallback: number) {
   return envNumber({ default: fallback, integer: true, min: 1, max: 65535, expected: "a port number from 1 to 65535" });

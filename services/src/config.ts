@@ -1,7 +1,7 @@
 // The app's configuration, read from the environment. The schema is the single source of the
 // Config type, its defaults and its error messages.
 import { z } from "zod";
-import { envChoice, envNumber, envPort, envText, parseEnv, type Env } from "../../lib/env.ts";
+import { envChoice, envHost, envNumber, envPort, parseEnv, type Env } from "../../lib/env.ts";
 
 export const CRASH_MODES = ["error", "hang", "exit"] as const;
 
@@ -9,7 +9,7 @@ export const configSchema = z
   .object({
     PORT: envPort(8080),
     // 0.0.0.0 because the kubelet probes the pod IP, not loopback.
-    HOST: envText("0.0.0.0", "an address to listen on, such as 0.0.0.0 or 127.0.0.1"),
+    HOST: envHost("0.0.0.0"),
     CRASH_AFTER: envNumber({
       default: 60,
       min: 0,

@@ -1,7 +1,7 @@
 // The sidecar's configuration, read from the environment. The schema is the single source of the
 // Config type, its defaults (the kubelet's, where the kubelet has one) and its error messages.
 import { z } from "zod";
-import { envHttpUrl, envNumber, envPort, envText, parseEnv, type Env } from "../../lib/env.ts";
+import { envHttpUrl, envHost, envNumber, envPort, envText, parseEnv, type Env } from "../../lib/env.ts";
 
 // The kubelet takes whole seconds; fractions are accepted here so demos and tests can go faster.
 const seconds = (fallback: number) =>
@@ -32,7 +32,7 @@ export const configSchema = z
     TARGET_CONTAINER: envText("crashy-app", "a container name, such as crashy-app"),
     PORT: envPort(9102),
     // 0.0.0.0 so Prometheus reaches it on the pod IP; `kubectl port-forward` would do with loopback.
-    HOST: envText("0.0.0.0", "an address to listen on, such as 0.0.0.0 or 127.0.0.1"),
+    HOST: envHost("0.0.0.0"),
   })
   .transform((env) => ({
     probe: {
