@@ -9,6 +9,8 @@ export type Sample = { metric: Record<string, string>; value: number };
 export type Prometheus = {
   url: string;
   query(expr: string): Promise<Sample[]>;
+  /** Epoch seconds of the first step in [start, end] at which `expr` has a value, or undefined. */
+  firstTime(expr: string, start: number, end: number, step?: number): Promise<number | undefined>;
   /** The scrape targets, with when each was last scraped (epoch ms; 0 if never). */
   targets(): Promise<{ job: string; health: string; lastScrape: number }[]>;
   alerts(): Promise<{ name: string; state: string; labels: Record<string, string> }[]>;
@@ -59,6 +61,13 @@ export async function startPrometheus(config: unknown): Promise<Prometheus> {
         result: { metric: Record<string, string>; value: [number, string] }[];
       };
       return data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+    },
+    async firstTime(expr, start, end, step = 0.25) {
+      const data = (await api(
+        `/api/v1/query_range?query=${encodeURIComponent(expr)}&start=${start}&end=${end}&step=${step}`,
+      )) as { result: { values: [number, string][] }[] };
+      const times = data.result.flatMap((r) => r.values.map(([t]) => t));
+      return times.length ? Math.min(...times) : undefined;
     },
     async targets() {
       const data = (await api("/api/v1/targets")) as {
