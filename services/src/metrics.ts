@@ -104,20 +104,30 @@ export function createMetrics({ config, runtime, startedAt, isCrashed }: Metrics
   };
 }
 
-/** A histogram series as prom-client's Histogram hands it to a registry: _bucket (cumulative), _sum, _count. */
+// One label object per bound, made once: the values below are built on every scrape.
+const LE_LABELS = [...DURATION_BUCKETS.map((le) => ({ le })), { le: "+Inf" }];
+const NO_LABELS = {};
+
+/**
+ * A histogram series as prom-client's Histogram hands it to a registry: _bucket (cumulative), _sum,
+ * _count, with the series' labels as shared labels, whose text the registry formats once per object.
+ */
 function histogramValues(name: string) {
+  const bucket = `${name}_bucket`;
   return (s: RequestSeries) => {
     let cumulative = 0;
-    return [
-      ...DURATION_BUCKETS.map((le, i) => ({
-        metricName: `${name}_bucket`,
-        labels: { ...s.labels, le },
-        value: (cumulative += s.buckets[i]!),
-      })),
-      { metricName: `${name}_bucket`, labels: { ...s.labels, le: "+Inf" }, value: s.count },
-      { metricName: `${name}_sum`, labels: s.labels, value: s.sum },
-      { metricName: `${name}_count`, labels: s.labels, value: s.count },
-    ];
+    const values: { metricName: string; labels: object; sharedLabels: RequestLabels; value: number }[] = DURATION_BUCKETS.map((_, i) => ({
+      metricName: bucket,
+      labels: LE_LABELS[i]!,
+      sharedLabels: s.labels,
+      value: (cumulative += s.buckets[i]!),
+    }));
+    values.push(
+      { metricName: bucket, labels: LE_LABELS[DURATION_BUCKETS.length]!, sharedLabels: s.labels, value: s.count },
+      { metricName: `${name}_sum`, labels: NO_LABELS, sharedLabels: s.labels, value: s.sum },
+      { metricName: `${name}_count`, labels: NO_LABELS, sharedLabels: s.labels, value: s.count },
+    );
+    return values;
   };
 }
 
