@@ -43,8 +43,8 @@ const settings = {
 // A hard bound on the whole run, well above what the settings need, so a stuck part cannot hang CI.
 const budgetMs =
   1000 *
-  (9 * (settings.rounds * (settings.seconds + 1) + settings.warmupSeconds + 1) + // wrk runs
-    3 * (settings.coldRounds + 1) * 10 + // cold starts, each bounded by 10 s
+  (12 * (settings.rounds * (settings.seconds + 1) + settings.warmupSeconds + 1) + // wrk runs
+    4 * (settings.coldRounds + 1) * 10 + // cold starts, each bounded by 10 s
     settings.rounds * (2 * ((settings.probes * settings.periodMs * 3) / 1000 + 5) + 20) + // probes, detection
     60);
 setTimeout(() => {

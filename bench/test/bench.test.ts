@@ -19,9 +19,9 @@ function runBench(args: string[]): Promise<{ code: number; stdout: string; stder
 }
 
 const APP_ROWS = [
-  ...["/health", "/", "/metrics"].flatMap((path) => ["node", "deno", "bare"].map((on) => `cpu ${path} ${on}`)),
-  ...["node", "deno", "bare"].map((on) => `cold start ${on}`),
-  ...["idle", "after load"].flatMap((phase) => ["node", "deno", "bare"].map((on) => `rss ${phase} ${on}`)),
+  ...["/health", "/", "/metrics"].flatMap((path) => ["node", "deno", "bare", "bareDeno"].map((on) => `cpu ${path} ${on}`)),
+  ...["node", "deno", "bare", "bareDeno"].map((on) => `cold start ${on}`),
+  ...["idle", "after load"].flatMap((phase) => ["node", "deno", "bare", "bareDeno"].map((on) => `rss ${phase} ${on}`)),
 ];
 const SIDECAR_ROWS = [
   "cpu per probe sidecar",
