@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { benchApp } from "./app-bench.ts";
 import { tableLines, writeResults, type Row } from "./report.ts";
+import { benchRecovery } from "./recovery-bench.ts";
 import { benchSidecar } from "./sidecar-bench.ts";
 import { ROOT } from "./spawn.ts";
 
@@ -46,6 +47,7 @@ const budgetMs =
   (12 * (settings.rounds * (settings.seconds + 1) + settings.warmupSeconds + 1) + // wrk runs
     4 * (settings.coldRounds + 1) * 10 + // cold starts, each bounded by 10 s
     settings.rounds * (2 * ((settings.probes * settings.periodMs * 3) / 1000 + 5) + 20) + // probes, detection
+    settings.rounds * 45 + // recovery rounds, each bounded by about 40 s
     60);
 setTimeout(() => {
   console.error(`bench: still running after ${Math.round(budgetMs / 1000)} s, giving up`);
@@ -66,6 +68,9 @@ if (values.only !== "app") {
   const sidecar = await benchSidecar({ ...settings, log });
   rows.push(...sidecar.rows);
   raw.sidecar = sidecar.raw;
+  const recovery = await benchRecovery({ ...settings, log });
+  rows.push(...recovery.rows);
+  raw.recovery = recovery.raw;
 }
 
 const lines = tableLines(rows);

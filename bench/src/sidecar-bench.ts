@@ -1,5 +1,5 @@
 // The sidecar's figures: CPU per probe against Debian's blackbox_exporter probing the same target,
-// probe period jitter, detection latency (crash → "unhealthy" verdict), RSS; and the recovery gap.
+// probe period jitter, detection latency (crash → "unhealthy" verdict), RSS.
 import { existsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -69,7 +69,7 @@ export async function benchSidecar(opts: SidecarBenchOptions): Promise<{ rows: R
   const { log } = opts;
   if (!existsSync(join(ROOT, SIDECAR))) {
     log(`sidecar: ${SIDECAR} not built, sidecar figures skipped`);
-    return { rows: [gapRow("sidecar", "CPU per probe", `${SIDECAR} is not built`), recoveryRow()], raw: {} };
+    return { rows: [gapRow("sidecar", "CPU per probe", `${SIDECAR} is not built`)], raw: {} };
   }
   const procs: Proc[] = [];
   try {
@@ -266,22 +266,9 @@ function sidecarRows(f: Figures, opts: SidecarBenchOptions): Row[] {
       verdict: rss < 60 ? "PASS" : "MISS",
       rounds: f.sidecarRss.map((b) => b / 2 ** 20),
     },
-    recoveryRow(),
   ];
 }
 
 function gapRow(on: string, what: string, note: string): Row {
   return { id: `${what} ${on}`.toLowerCase(), what, on, value: null, unit: "ms", verdict: "GAP", note };
-}
-
-/**
- * Recovery needs the local pod runner (issue 5): crash → the runner restarts the app → 200 again,
- * against CRASH_AFTER + threshold × period + grace. Until it lands this row says so.
- */
-function recoveryRow(): Row {
-  return {
-    ...gapRow("local pod", "recovery, crash → 200 again", "not measured yet: needs the local pod runner (issue 5)"),
-    id: "recovery local pod",
-    target: "≤ CRASH_AFTER + threshold × period + grace",
-  };
 }

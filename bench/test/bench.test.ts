@@ -47,7 +47,7 @@ describe("npm run bench, smoke run", () => {
     expect(table[1]).toMatch(/^\|-+\|/);
     expect(table).toHaveLength(2 + APP_ROWS.length + SIDECAR_ROWS.length);
     expect(stdout).toMatch(/CPU per request, GET \/health +\| Node app/);
-    expect(stdout).toMatch(/recovery, crash → 200 again .*\| GAP +\|/);
+    expect(stdout).toMatch(/recovery, start → crash → 200 again .*\| local pod +\|/);
 
     const files = readdirSync(out);
     expect(files).toContain("latest.json");
