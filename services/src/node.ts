@@ -52,5 +52,11 @@ function shutdown(signal: string): void {
   // Requests held by CRASH_MODE=hang never finish: cut whatever is still open after the drain.
   setTimeout(() => server.closeAllConnections(), DRAIN_MS).unref();
 }
+// While stopping, every answer says "Connection: close", so keep-alive clients reconnect (to another
+// pod) instead of sending more requests on a connection that is about to be cut. Prepended, as
+// Hono may answer synchronously within its own listener.
+server.prependListener("request", (_request, response) => {
+  if (stopping) response.setHeader("connection", "close");
+});
 process.on("SIGTERM", () => shutdown("SIGTERM"));
 process.on("SIGINT", () => shutdown("SIGINT"));

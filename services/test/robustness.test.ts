@@ -296,6 +296,8 @@ describe("the real Node entry under load", () => {
         expect(a.error).toBeUndefined();
         expect(a.text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
         expect(a.text.endsWith("\r\n\r\n200 OK\n")).toBe(true);
+        // Answered while stopping: the client is told not to send more on this connection.
+        expect(a.text.toLowerCase()).toContain("\r\nconnection: close\r\n");
       }
       expect(code).toBe(0);
       expect(ms).toBeLessThan(1_000);
