@@ -1,5 +1,5 @@
-// Environment parsing shared by the app and the sidecar: zod schemas whose failures become one
-// line per variable, naming the variable, the value given and what was expected.
+// Environment parsing shared by the app, the sidecar and the local runner: zod schemas whose failures
+// become one line per variable, naming the variable, the value given and what was expected.
 import { z } from "zod";
 
 export type Env = Record<string, string | undefined>;
@@ -24,6 +24,30 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: Env): z.output<S> 
   throw new ConfigError([...new Set(problems)]);
 }
 
+/** The lines a program prints for a bad configuration, each prefixed with the program's name. */
+export function configErrorLines(program: string, error: ConfigError): string[] {
+  return error.problems.map((problem) => `${program}: ${problem}`);
+}
+
+/**
+ * One variable: unset gives `fallback`; otherwise `parse` gets the trimmed text and returns the
+ * value, or undefined for "not valid", which becomes the issue "expected <expected>".
+ */
+export function envVar<T>(fallback: T, expected: string, parse: (text: string) => T | undefined) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx): T => {
+      if (raw === undefined) return fallback;
+      const value = parse(raw.trim());
+      if (value === undefined) {
+        ctx.addIssue({ code: "custom", message: `expected ${expected}` });
+        return z.NEVER;
+      }
+      return value;
+    });
+}
+
 type NumberRule = {
   default: number;
   /** Words for the error message, after "expected". */
@@ -39,59 +63,33 @@ type NumberRule = {
 const DECIMAL = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
 const INTEGER = /^\d+$/;
 
-/** A number from a variable; unset gives the default, an empty or malformed value is an error. */
+/** A number; an empty or malformed value, or one out of range, is an error. */
 export function envNumber(rule: NumberRule) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined) return rule.default;
-      const text = raw.trim();
-      const n = (rule.integer ? INTEGER : DECIMAL).test(text) ? Number(text) : Number.NaN;
-      const ok =
-        Number.isFinite(n) &&
-        (rule.min === undefined || n >= rule.min) &&
-        (rule.above === undefined || n > rule.above) &&
-        (rule.max === undefined || n <= rule.max);
-      if (!ok) {
-        ctx.addIssue({ code: "custom", message: `expected ${rule.expected}` });
-        return z.NEVER;
-      }
-      return n;
-    });
+  return envVar(rule.default, rule.expected, (text) => {
+    const n = (rule.integer ? INTEGER : DECIMAL).test(text) ? Number(text) : Number.NaN;
+    const ok =
+      Number.isFinite(n) &&
+      (rule.min === undefined || n >= rule.min) &&
+      (rule.above === undefined || n > rule.above) &&
+      (rule.max === undefined || n <= rule.max);
+    return ok ? n : undefined;
+  });
+}
+
+/** A TCP port, 1-65535. */
+export function envPort(fallback: number) {
+  return envNumber({ default: fallback, integer: true, min: 1, max: 65535, expected: "a port number from 1 to 65535" });
 }
 
 /** One of a fixed set of words. */
 export function envChoice<const T extends readonly [string, ...string[]]>(choices: T, fallback: T[number]) {
-  const expected = `expected one of ${choices.map((c) => JSON.stringify(c)).join(", ")}`;
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined) return fallback;
-      const text = raw.trim();
-      if (!(choices as readonly string[]).includes(text)) {
-        ctx.addIssue({ code: "custom", message: expected });
-        return z.NEVER;
-      }
-      return text as T[number];
-    });
+  const expected = `one of ${choices.map((c) => JSON.stringify(c)).join(", ")}`;
+  return envVar<T[number]>(fallback, expected, (text) => choices.find((c) => c === text));
 }
 
-/** A non-empty word, such as a listen address. */
+/** A non-empty word. */
 export function envText(fallback: string, expected: string) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined) return fallback;
-      const text = raw.trim();
-      if (text === "") {
-        ctx.addIssue({ code: "custom", message: `expected ${expected}` });
-        return z.NEVER;
-      }
-      return text;
-    });
+  return envVar(fallback, expected, (text) => (text === "" ? undefined : text));
 }
 
 /**
@@ -100,19 +98,9 @@ export function envText(fallback: string, expected: string) {
  * than a failure to listen; a well-formed name that does not resolve still fails at listen time.
  */
 export function envHost(fallback: string) {
-  const expected = "expected an address to listen on, such as 0.0.0.0 or 127.0.0.1";
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined) return fallback;
-      const text = raw.trim();
-      if (!isListenAddress(text)) {
-        ctx.addIssue({ code: "custom", message: expected });
-        return z.NEVER;
-      }
-      return text;
-    });
+  return envVar(fallback, "an address to listen on, such as 0.0.0.0 or 127.0.0.1", (text) =>
+    isListenAddress(text) ? text : undefined,
+  );
 }
 
 function isListenAddress(text: string): boolean {
@@ -127,41 +115,18 @@ function isListenAddress(text: string): boolean {
   }
 }
 
-/** A TCP port, 1-65535. */
-export function envPort(fallback: number) {
-  return envNumber({ default: fallback, integer: true, min: 1, max: 65535, expected: "a port number from 1 to 65535" });
-}
-
-/** The lines a program prints for a bad configuration, each prefixed with the program's name. */
-export function configErrorLines(program: string, error: ConfigError): string[] {
-  return error.problems.map((problem) => `${program}: ${problem}`);
-}
-
 /**
  * An http:// or https:// URL. With `allowEmpty`, an empty value gives "" (a feature switched off);
  * unset always gives the fallback.
  */
 export function envHttpUrl(fallback: string, options: { allowEmpty?: boolean } = {}) {
   const expected = options.allowEmpty
-    ? "expected an http:// or https:// URL, such as http://127.0.0.1:8080/health, or empty to disable"
-    : "expected an http:// or https:// URL, such as http://127.0.0.1:8080/health";
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined) return fallback;
-      const text = raw.trim();
-      if (text === "" && options.allowEmpty) return "";
-      let url: URL | undefined;
-      try {
-        url = new URL(text);
-      } catch {
-        url = undefined;
-      }
-      if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
-        ctx.addIssue({ code: "custom", message: expected });
-        return z.NEVER;
-      }
-      return url.href;
-    });
+    ? "an http:// or https:// URL, such as http://127.0.0.1:8080/health, or empty to disable"
+    : "an http:// or https:// URL, such as http://127.0.0.1:8080/health";
+  return envVar(fallback, expected, (text) => {
+    if (text === "" && options.allowEmpty) return "";
+    const url = URL.canParse(text) ? new URL(text) : undefined;
+    if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") return undefined;
+    return url.href;
+  });
 }

@@ -1,16 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../lib/env.ts";
+import { problemsOf } from "../../test/config.ts";
 import { loadConfig } from "../src/config.ts";
 
-function problems(env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error(`expected ${JSON.stringify(env)} to be rejected`);
-}
+const problems = (env: Record<string, string>) => problemsOf(loadConfig, env);
 
 describe("sidecar configuration", () => {
   it("has the kubelet's defaults and the app's URLs in the same pod when nothing is set", () => {
