@@ -29,7 +29,23 @@ const crashy = createApp({
 });
 registerDenoProcessMetrics(crashy.metrics.registry);
 
-let server: Deno.HttpServer;
+let server: Deno.HttpServer | undefined;
+let stopping = false;
+async function shutdown(signal: Deno.Signal): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  cancelCrash?.();
+  console.log(`crashy: ${signal} received, finishing in-flight requests`);
+  // shutdown() waits for in-flight requests; those held by CRASH_MODE=hang never finish.
+  if (server) await Promise.race([server.shutdown(), new Promise((resolve) => setTimeout(resolve, DRAIN_MS))]);
+  Deno.exit(0);
+}
+// Before serving: onListen prints "listening" from within Deno.serve, and a signal sent as soon as
+// that line shows must find its listener in place.
+Deno.addSignalListener("SIGTERM", () => void shutdown("SIGTERM"));
+Deno.addSignalListener("SIGINT", () => void shutdown("SIGINT"));
+
+let cancelCrash: (() => void) | undefined;
 try {
   server = Deno.serve(
     {
@@ -44,20 +60,7 @@ try {
   Deno.exit(1);
 }
 
-const cancelCrash = callAt(crashy.crashAt, systemClock, () => {
+cancelCrash = callAt(crashy.crashAt, systemClock, () => {
   console.log(describeCrash(config));
   if (config.crashMode === "exit") Deno.exit(1);
 });
-
-let stopping = false;
-async function shutdown(signal: Deno.Signal): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  cancelCrash();
-  console.log(`crashy: ${signal} received, finishing in-flight requests`);
-  // shutdown() waits for in-flight requests; those held by CRASH_MODE=hang never finish.
-  await Promise.race([server.shutdown(), new Promise((resolve) => setTimeout(resolve, DRAIN_MS))]);
-  Deno.exit(0);
-}
-Deno.addSignalListener("SIGTERM", () => void shutdown("SIGTERM"));
-Deno.addSignalListener("SIGINT", () => void shutdown("SIGINT"));
