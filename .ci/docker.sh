@@ -11,7 +11,13 @@ set -euo pipefail
 NODE_VERSION=${NODE_VERSION:-24.21.0} # Node 24: an LTS line in support
 NPM_VERSION=${NPM_VERSION:-11.6.2}
 BASE_IMAGE=${BASE_IMAGE:-crashy-base/node:${NODE_VERSION}-bookworm}
-DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The mirror this machine's apt already uses for Debian's main archive: debootstrap fetches from it.
+apt_mirror() {
+  { awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }' /etc/apt/sources.list.d/*.sources 2>/dev/null || true
+    awk '$1 == "deb" { print ($2 ~ /^\[/ ? $3 : $2) }' /etc/apt/sources.list 2>/dev/null || true
+  } | { grep -E '/debian/?$' || true; } | head -n 1
+}
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-$(apt_mirror)}
 DOCKER=/usr/bin/docker # Debian's client; another docker on PATH may lack BuildKit support
 DOCKERD_LOG=${DOCKERD_LOG:-/var/log/crashy-dockerd.log}
 
@@ -36,7 +42,8 @@ if ! "$DOCKER" info >/dev/null 2>&1; then
 fi
 
 if ! "$DOCKER" image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
-  log "making $BASE_IMAGE"
+  [ -n "$DEBIAN_MIRROR" ] || { log "no Debian mirror in apt's sources; set DEBIAN_MIRROR"; exit 1; }
+  log "making $BASE_IMAGE from $DEBIAN_MIRROR"
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
   debootstrap --variant=minbase bookworm "$work/rootfs" "$DEBIAN_MIRROR" >"$work/debootstrap.log" 2>&1 ||
