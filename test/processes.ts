@@ -1,10 +1,16 @@
-// Helpers for tests that start the project's real programs as processes on loopback.
+// Starting the project's real programs as processes on loopback, for the tests and the benchmark.
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+/** The project's root, with a trailing slash, whether this runs as source or from dist/. */
+export const ROOT = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
+  return `${dir}/`;
+})();
 
 /** A port that was free a moment ago on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -30,25 +36,20 @@ export function npmScript(name: string): string[] {
 
 export type Started = {
   child: ChildProcess;
+  pid: number;
   output: () => string;
   /** Resolves with the exit code (or signal name) once the process has ended. */
   exited: Promise<number | string>;
-  /** Sends a signal and resolves with the exit code and how long the exit took. */
-  stop: (signal?: NodeJS.Signals) => Promise<{ code: number | string; ms: number }>;
+  /** Sends a signal (SIGKILL after `killAfterMs`) and resolves with the exit code and how long the exit took. */
+  stop: (signal?: NodeJS.Signals, killAfterMs?: number) => Promise<{ code: number | string; ms: number }>;
 };
 
 const running = new Set<ChildProcess>();
+// Nothing started here outlives the test run or the benchmark.
 process.on("exit", () => running.forEach((child) => child.kill("SIGKILL")));
 
-/** Starts a process; `ready` is a line of its output to wait for (skipped if it exits first). */
-export async function start(
-  argv: string[],
-  env: Record<string, string>,
-  ready?: RegExp,
-  timeoutMs = 15_000,
-  /** In a process group of its own, as a terminal's foreground job: then `signalGroup` reaches it all. */
-  detached = false,
-): Promise<Started> {
+/** Starts a process and returns at once; `detached` puts it in a process group of its own, as a terminal's foreground job. */
+export function launch(argv: string[], env: Record<string, string>, detached = false): Started {
   const [command, ...args] = argv;
   const child = spawn(command!, args, {
     cwd: ROOT,
@@ -66,29 +67,44 @@ export async function start(
       resolve(code ?? signal ?? "unknown");
     }),
   );
+  return {
+    child,
+    pid: child.pid!,
+    output: () => output,
+    exited,
+    async stop(signal = "SIGTERM", killAfterMs = 5_000) {
+      const began = performance.now();
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return { code, ms: performance.now() - began };
+    },
+  };
+}
+
+/** Starts a process and waits for `ready`, a line of its output (skipped if it exits first). */
+export async function start(
+  argv: string[],
+  env: Record<string, string>,
+  ready?: RegExp,
+  timeoutMs = 15_000,
+  detached = false,
+): Promise<Started> {
+  const started = launch(argv, env, detached);
   if (ready) {
     const deadline = Date.now() + timeoutMs;
     let ended = false;
-    void exited.then(() => (ended = true));
-    while (!ready.test(output) && !ended) {
+    void started.exited.then(() => (ended = true));
+    while (!ready.test(started.output()) && !ended) {
       if (Date.now() > deadline) {
-        child.kill("SIGKILL");
-        throw new Error(`${argv.join(" ")} did not print ${ready} within ${timeoutMs} ms:\n${output}`);
+        started.child.kill("SIGKILL");
+        throw new Error(`${argv.join(" ")} did not print ${ready} within ${timeoutMs} ms:\n${started.output()}`);
       }
       await new Promise((r) => setTimeout(r, 10));
     }
   }
-  return {
-    child,
-    output: () => output,
-    exited,
-    async stop(signal = "SIGTERM") {
-      const began = performance.now();
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const code = await exited;
-      return { code, ms: performance.now() - began };
-    },
-  };
+  return started;
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -39,9 +39,7 @@ function argv(key: ServerKey, metricsFile?: string): string[] {
     const read = metricsFile ? [`--allow-read=${metricsFile}`] : [];
     return [DENO, "run", "--allow-net", "--allow-env=PORT,HOST,HOSTNAME,BARE_METRICS_FILE", "--allow-sys=hostname", ...read, "bench/src/bare-server-deno.js"];
   }
-  const deno = npmScript("app:deno");
-  if (!deno) throw new Error('package.json has no "app:deno" script');
-  return deno;
+  return npmScript("app:deno");
 }
 
 type Running = { key: ServerKey; proc: Proc; url: string };
