@@ -44,14 +44,28 @@ export function createLocalPod(options: LocalPodOptions) {
 
   const event = (type: EventType, reason: string, message: string) => printer.event({ at: now(), type, reason, message });
 
-  const sidecars = options.sidecars.map((spec) =>
-    createProcessContainer(spec, now, () => {
-      if (!stopping) {
-        event("Warning", "BackOff", `Sidecar container ${spec.name} exited; the local runner does not restart sidecars`);
+  // A native sidecar that exits is restarted too (restartPolicy: Always), with its own back-off.
+  const sidecars: ProcessContainer[] = options.sidecars.map((spec) => {
+    const sidecarBackoff = createRestartBackoff(now);
+    const container: ProcessContainer = createProcessContainer(spec, now, (exit) => {
+      if (stopping) return;
+      row();
+      void (async () => {
+        let wait = sidecarBackoff.check(exit.at);
+        while (wait > 0 && !stopping) {
+          event("Warning", "BackOff", `Back-off restarting failed container ${spec.name} in pod ${options.name}_default`);
+          await new Promise((r) => setTimeout(r, wait));
+          wait = sidecarBackoff.check(exit.at);
+        }
+        if (stopping) return;
+        event("Normal", "Created", `Created container: ${spec.name}`);
+        container.start();
+        event("Normal", "Started", `Started container ${spec.name}`);
         row();
-      }
-    }),
-  );
+      })();
+    });
+    return container;
+  });
   const app: ProcessContainer = createProcessContainer(options.app, now, (exit) => {
     row();
     if (stopping || killing) return;

@@ -139,6 +139,20 @@ describe("the local pod", () => {
     expect(pod.runner.output()).not.toContain("Back-off");
   });
 
+  it("restarts the native sidecar if it dies, as restartPolicy: Always asks", async () => {
+    const pod = await startPod({ CRASH_AFTER: "60" });
+    try {
+      const [sidecarPid] = processesWithPort(pod.sidecarPort);
+      expect(sidecarPid).toBeDefined();
+      process.kill(sidecarPid!, "SIGKILL");
+      await eventually(async () => (reasons(pod.lines).filter((r) => r === "Started: Started container probe-sidecar").length === 2 ? true : undefined), 5_000, "the sidecar's restart");
+      await eventually(async () => ((await fetch(`${pod.sidecar}/healthz`)).ok ? true : undefined), 5_000, "the new sidecar to answer");
+      expect(processesWithPort(pod.sidecarPort)).not.toContain(sidecarPid);
+    } finally {
+      await pod.stop();
+    }
+  });
+
   it("refuses a bad override as the service does, starting nothing", async () => {
     const appPort = await freePort();
     const runner: Started = await start(RUNNER, { CRASH_AFTER: "abc", APP_PORT: String(appPort) });
