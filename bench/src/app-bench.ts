@@ -31,9 +31,10 @@ export type AppBenchOptions = {
 const ENV = { HOST: "127.0.0.1", HOSTNAME: "crashy-bench", CRASH_AFTER: "86400", CRASH_MODE: "error" };
 
 const DENO = "node_modules/.bin/deno";
+const APP = "dist/bundle/app.mjs";
 
 function argv(key: ServerKey, metricsFile?: string): string[] {
-  if (key === "node") return ["node", "dist/services/src/node.js"];
+  if (key === "node") return ["node", APP]; // the bundle `npm run app` and the image run
   if (key === "bare") return ["node", "dist/bench/src/bare-server.js"];
   if (key === "bareDeno") {
     const read = metricsFile ? [`--allow-read=${metricsFile}`] : [];

@@ -9,7 +9,9 @@ import { firstOk, freePort, getStatus, launch, ROOT, sleep, type Proc } from "./
 import { median, percentile } from "./stats.ts";
 
 export const BLACKBOX = process.env.BLACKBOX_EXPORTER ?? "/usr/bin/prometheus-blackbox-exporter";
-const SIDECAR = "dist/sidecar/src/node.js";
+// The bundles users and the images run.
+const SIDECAR = "dist/bundle/sidecar.mjs";
+const APP = "dist/bundle/app.mjs";
 
 export type SidecarBenchOptions = {
   rounds: number;
@@ -152,7 +154,7 @@ export function periodJitter(probes: ProbeRecord[], periodMs: number): number[] 
 
 /** One crash of a real Node app under a real sidecar: ms from the crash instant to the verdict. */
 async function detectOnce(log: (line: string) => void, round: number, rounds: number): Promise<number> {
-  const app = await startTarget({ CRASH_AFTER: String(DETECT_CRASH_AFTER_S), CRASH_MODE: "error" }, "dist/services/src/node.js");
+  const app = await startTarget({ CRASH_AFTER: String(DETECT_CRASH_AFTER_S), CRASH_MODE: "error" }, APP);
   try {
     const sidecar = await startSidecar({
       PROBE_URL: `${app.url}/health`,

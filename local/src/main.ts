@@ -16,10 +16,10 @@ import { createLocalPod } from "./pod.ts";
 const PROGRAM = "crashy-local";
 const root = projectRoot();
 
-// What each image runs here: the built Node entry of its program.
+// What each image runs here: the bundled Node entry of its program, as in the image.
 const ENTRIES: Record<string, string> = {
-  "crashy-app": "dist/services/src/node.js",
-  "crashy-sidecar": "dist/sidecar/src/node.js",
+  "crashy-app": "dist/bundle/app.mjs",
+  "crashy-sidecar": "dist/bundle/sidecar.mjs",
 };
 
 // Overrides for the demo, checked by the programs' own schemas below.

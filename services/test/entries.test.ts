@@ -4,7 +4,7 @@ import { eventually, freePort, npmScript, start, type Started } from "../../test
 import { promtoolCheckMetrics } from "../../test/promtool.ts";
 
 const RUNTIMES = {
-  node: ["node", "dist/services/src/node.js"],
+  node: ["node", "dist/bundle/app.mjs"], // the bundle `npm run app` and the image run
   deno: npmScript("app:deno"),
 } as const;
 

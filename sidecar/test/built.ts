@@ -1,24 +1,30 @@
-// Tests of real processes run the built entry; a stale build would test old code.
+// Tests of real processes run the bundles that users and the images run; a stale build would test old code.
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../../test/processes.ts";
 
-export const SIDECAR_ENTRY = ["node", "dist/sidecar/src/node.js"];
-export const APP_ENTRY = ["node", "dist/services/src/node.js"];
+export const SIDECAR_ENTRY = ["node", "dist/bundle/sidecar.mjs"];
+export const APP_ENTRY = ["node", "dist/bundle/app.mjs"];
 
-/** Throws unless dist/ holds a build of every sidecar and service source at least as new as the source. */
+/** Throws unless dist/ holds a build and bundles of every sidecar and service source at least as new as the source. */
 export function assertBuilt(): void {
-  for (const dir of ["sidecar/src", "services/src"]) {
+  const bundled = Math.min(...["app", "sidecar"].map((b) => mtime(join(ROOT, "dist", "bundle", `${b}.mjs`))));
+  for (const dir of ["sidecar/src", "services/src", "lib"]) {
     for (const file of readdirSync(join(ROOT, dir)).filter((f) => f.endsWith(".ts"))) {
       if (file.includes("deno")) continue;
       const built = join(ROOT, "dist", dir, file.replace(/\.ts$/, ".js"));
-      let stale: boolean;
-      try {
-        stale = statSync(built).mtimeMs < statSync(join(ROOT, dir, file)).mtimeMs;
-      } catch {
-        stale = true;
-      }
-      if (stale) throw new Error(`${built} is missing or older than its source: run \`npm run build\` first (npm test does)`);
+      const source = mtime(join(ROOT, dir, file));
+      const stale = mtime(built) < source ? built : bundled < source ? "dist/bundle" : undefined;
+      if (stale) throw new Error(`${stale} is missing or older than ${dir}/${file}: run \`npm run build\` first (npm test does)`);
     }
+  }
+}
+
+/** A file's mtime, or -Infinity if it is missing. */
+function mtime(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return -Infinity;
   }
 }

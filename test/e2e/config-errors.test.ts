@@ -9,8 +9,8 @@ import { freePort, start } from "../processes.ts";
 type Program = "app" | "sidecar" | "local";
 
 const PROGRAMS: Record<Program, { argv: string[]; prefix: string }> = {
-  app: { argv: ["node", "dist/services/src/node.js"], prefix: "crashy" },
-  sidecar: { argv: ["node", "dist/sidecar/src/node.js"], prefix: "crashy-sidecar" },
+  app: { argv: ["node", "dist/bundle/app.mjs"], prefix: "crashy" },
+  sidecar: { argv: ["node", "dist/bundle/sidecar.mjs"], prefix: "crashy-sidecar" },
   local: { argv: ["node", "dist/local/src/main.js"], prefix: "crashy-local" },
 };
 
