@@ -15,12 +15,14 @@ COPY package.json package-lock.json ./
 COPY node_modules node_modules
 RUN npm ls --omit=dev --all >/dev/null
 
+# The Node image runs one bundle (dist/bundle/app.mjs) with the npm packages inside it.
 FROM deps AS build
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json bundle.mjs ./
 COPY lib lib
 COPY services/src services/src
-RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json
+RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json && node bundle.mjs app
 
+# Deno's production dependencies (the Node image needs none beside its bundle).
 FROM deps AS prod-deps
 RUN npm prune --omit=dev --ignore-scripts --offline --no-audit --no-fund && \
     find node_modules -xtype l -delete && find node_modules -depth -type d -empty -delete
@@ -44,7 +46,8 @@ RUN set -eu; \
     mkdir -p /rootfs/usr/local/bin /rootfs/tmp; chmod 1777 /rootfs/tmp; cp -L "$deno" /rootfs/usr/local/bin/deno; \
     for lib in $(ldd "$deno" | awk '$2 == "=>" { print $3 } $1 ~ /^\// { print $1 }'); do \
       cp -L --parents "$lib" /rootfs/; \
-    done
+    done; \
+    rm -rf node_modules # all of deps' packages, dev ones too: COPY below would merge into them
 COPY --from=prod-deps /app/node_modules /app/node_modules
 COPY lib lib
 COPY services/src services/src
@@ -63,16 +66,14 @@ USER 10001:10001
 EXPOSE 8080
 CMD ["/usr/local/bin/deno", "run", "--cached-only", "--unstable-no-legacy-abort", "--allow-net", "--allow-env=PORT,HOST,CRASH_AFTER,CRASH_MODE,HOSTNAME", "--allow-sys=hostname", "services/src/deno.ts"]
 
-# The default target: Node, the compiled app and its production dependencies, nothing else.
+# The default target: Node and the bundled app (no node_modules: the bundle holds its packages).
 FROM scratch AS node
 COPY --from=node-rootfs /rootfs /
 WORKDIR /app
-COPY --from=build /app/package.json ./
-COPY --from=prod-deps /app/node_modules node_modules
-COPY --from=build /app/dist dist
+COPY --from=build /app/dist/bundle/app.mjs ./
 ENV NODE_ENV=production
 # Numeric, so the kubelet can check runAsNonRoot without an /etc/passwd.
 USER 10001:10001
 EXPOSE 8080
 # node itself as PID 1 (no npm, no shell): it receives SIGTERM and the app stops within a second.
-CMD ["/usr/local/bin/node", "dist/services/src/node.js"]
+CMD ["/usr/local/bin/node", "app.mjs"]

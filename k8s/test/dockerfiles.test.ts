@@ -43,8 +43,8 @@ const containerOf = (name: string) => [...pod.initContainers, ...pod.containers]
 
 // [Dockerfile, the stage a plain `docker build` produces, the container that runs it, the command]
 const IMAGES = [
-  ["Dockerfile.app", "node", "crashy-app", ["/usr/local/bin/node", "dist/services/src/node.js"]],
-  ["Dockerfile.sidecar", "sidecar", "probe-sidecar", ["/usr/local/bin/node", "dist/sidecar/src/node.js"]],
+  ["Dockerfile.app", "node", "crashy-app", ["/usr/local/bin/node", "app.mjs"]],
+  ["Dockerfile.sidecar", "sidecar", "probe-sidecar", ["/usr/local/bin/node", "sidecar.mjs"]],
 ] as const;
 
 describe.each(IMAGES)("%s", (file, finalStage, container, command) => {
@@ -63,13 +63,12 @@ describe.each(IMAGES)("%s", (file, finalStage, container, command) => {
     expect(final.name).toBe(finalStage);
   });
 
-  test("builds with dev dependencies and ships production ones only", () => {
+  test("builds with dev dependencies and ships the bundle alone, no node_modules", () => {
     const runs = stages.flatMap((s) => s.instructions.filter((i) => i.op === "RUN").map((i) => i.args));
-    expect(runs.some((r) => /\btsc\b/.test(r))).toBe(true);
-    expect(runs.some((r) => /npm prune --omit=dev/.test(r))).toBe(true);
-    const pruned = stages.find((s) => s.instructions.some((i) => /npm prune --omit=dev/.test(i.args)))!;
-    const copies = final.instructions.filter((i) => i.op === "COPY" && /node_modules/.test(i.args));
-    expect(copies.map((c) => c.args)).toEqual([`--from=${pruned.name} /app/node_modules node_modules`]);
+    expect(runs.some((r) => /\btsc\b/.test(r) && /node bundle\.mjs/.test(r))).toBe(true);
+    const copies = final.instructions.filter((i) => i.op === "COPY").map((i) => i.args);
+    expect(copies.some((c) => /node_modules/.test(c))).toBe(false);
+    expect(copies).toContain(`--from=build /app/dist/bundle/${command[1]} ./`);
   });
 
   test("has no shell, npm or build tools in the final stage: scratch plus copies, no RUN", () => {
@@ -108,6 +107,11 @@ describe("Dockerfile.app's deno target", () => {
     expect(cmd.slice(0, 2)).toEqual(["/usr/local/bin/deno", "run"]);
     expect(cmd).toContain("--cached-only");
     expect(cmd.at(-1)).toBe("services/src/deno.ts");
+    // Its npm packages are the production ones only.
+    const pruned = stages.find((s) => s.instructions.some((i) => /npm prune --omit=dev/.test(i.args)))!;
+    const build = stages.find((s) => s.instructions.some((i) => i.args.startsWith(`--from=${pruned.name} /app/node_modules`)));
+    expect(build?.name).toBeDefined();
+    expect(deno.instructions.map((i) => i.args)).toContain(`--from=${build!.name} /app/node_modules node_modules`);
     // The permissions and behaviour flags are the project's `app:deno` script's, no wider.
     const script = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts["app:deno"] as string;
     const flag = (w: string) => /^--(allow|unstable)-/.test(w);
