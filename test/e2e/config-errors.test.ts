@@ -77,9 +77,12 @@ async function run(program: Program, env: Record<string, string>) {
   let stderr = "";
   p.child.stdout!.on("data", (d) => (stdout += d));
   p.child.stderr!.on("data", (d) => (stderr += d));
+  // "exit" can come before the last output is read; "close" comes after the pipes are drained.
+  const closed = new Promise<void>((resolve) => p.child.once("close", () => resolve()));
   // A program that does not exit on its own is a failure; the bound keeps the test from hanging.
   const bound = setTimeout(() => p.child.kill("SIGKILL"), 25_000);
   const code = await p.exited;
+  await closed;
   clearTimeout(bound);
   // Only ports this run chose and did not break on purpose say something about it.
   const checked = Object.entries(ports).filter(([name]) => !(name in env)).map(([, port]) => Number(port));
