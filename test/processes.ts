@@ -62,7 +62,8 @@ export function launch(argv: string[], env: Record<string, string>, detached = f
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
   const exited = new Promise<number | string>((resolve) =>
-    child.once("exit", (code, signal) => {
+    // "close", not "exit": it comes once the output pipes are drained, so no last line is lost.
+    child.once("close", (code, signal) => {
       running.delete(child);
       resolve(code ?? signal ?? "unknown");
     }),
