@@ -7,6 +7,7 @@ import { execFile, execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { eventually } from "../../test/processes.ts";
 import { find, render, ROOT, type Obj } from "./kube.ts";
 
 const DOCKER = process.env.DOCKER ?? "/usr/bin/docker";
@@ -69,21 +70,6 @@ async function get(container: string, url: string): Promise<{ status: number; bo
     .catch((e) => console.log(JSON.stringify({ status: 0, body: String(e) })))`;
   const out = await docker("run", "--rm", "--network", `container:${container}`, "--entrypoint", "/usr/local/bin/node", SIDECAR, "-e", script);
   return JSON.parse(out) as { status: number; body: string };
-}
-
-async function until<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + seconds * 1000;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`timed out after ${seconds} s waiting for ${what}${last ? `: ${String(last)}` : ""}`);
 }
 
 /** `docker stop -t <grace>`: how long it took and the exit code (143 or 137 if it had to be killed). */
@@ -158,7 +144,7 @@ describe("the images, run as the pod runs them", () => {
     await runLikePod(sidecar, SIDECAR, `container:${app}`, podEnv(sidecarSpec));
 
     const status = async () => JSON.parse((await get(app, "http://127.0.0.1:9102/api/status")).body) as Obj;
-    const healthy = await until("the sidecar's first verdict", 10, async () => ((await status()).counters.successful > 0 ? await status() : undefined));
+    const healthy = await eventually(async () => ((await status()).counters.successful > 0 ? await status() : undefined), 10_000, "the sidecar's first verdict", 300);
     expect(healthy.verdict.healthy).toBe(true);
     expect((await get(app, "http://127.0.0.1:8080/health")).status).toBe(200);
 
@@ -172,10 +158,10 @@ describe("the images, run as the pod runs them", () => {
     }
 
     const failureThreshold = Number(podEnv(sidecarSpec).PROBE_FAILURE_THRESHOLD);
-    const crashed = await until("the sidecar to judge the app unhealthy", 20, async () => {
+    const crashed = await eventually(async () => {
       const s = await status();
       return s.verdict.healthy === false ? s : undefined;
-    });
+    }, 20_000, "the sidecar to judge the app unhealthy", 300);
     expect(crashed.verdict.consecutiveFailures).toBeGreaterThanOrEqual(failureThreshold);
     expect(crashed.probes.at(-1).output).toBe("HTTP probe failed with statuscode: 500");
     expect((await get(app, "http://127.0.0.1:8080/")).status).toBe(500);
@@ -198,7 +184,7 @@ describe("the images, run as the pod runs them", () => {
     const sidecar = `${PREFIX}-burst-sidecar`;
     await runLikePod(app, APP, "none", podEnv(appSpec));
     await runLikePod(sidecar, SIDECAR, `container:${app}`, podEnv(sidecarSpec));
-    await until("the app and the sidecar to answer", 10, async () => ((await get(app, "http://127.0.0.1:9102/healthz")).status === 200 ? true : undefined));
+    await eventually(async () => ((await get(app, "http://127.0.0.1:9102/healthz")).status === 200 ? true : undefined), 10_000, "the app and the sidecar to answer", 300);
     // A bounded load from a third container: 8 loops over both containers' endpoints for 8 s.
     const load = `const end = Date.now() + 8000; let n = 0;
       const urls = ["http://127.0.0.1:8080/", "http://127.0.0.1:8080/metrics", "http://127.0.0.1:9102/api/status", "http://127.0.0.1:9102/metrics"];
@@ -225,8 +211,8 @@ describe("the images, run as the pod runs them", () => {
   test("the deno target serves, crashes and stops the same way, read-only", async () => {
     const app = `${PREFIX}-deno`;
     await runLikePod(app, APP_DENO, "none", { ...podEnv(appSpec), CRASH_AFTER: "3" });
-    await until("the Deno app to answer", 15, async () => ((await get(app, "http://127.0.0.1:8080/health")).status === 200 ? true : undefined));
-    await until("the Deno app to crash", 15, async () => ((await get(app, "http://127.0.0.1:8080/health")).status === 500 ? true : undefined));
+    await eventually(async () => ((await get(app, "http://127.0.0.1:8080/health")).status === 200 ? true : undefined), 15_000, "the Deno app to answer", 300);
+    await eventually(async () => ((await get(app, "http://127.0.0.1:8080/health")).status === 500 ? true : undefined), 15_000, "the Deno app to crash", 300);
     expect(await docker("logs", app)).toMatch(/\(deno, CRASH_AFTER=3/);
     const stopped = await stop(app, 1);
     figures["docker stop -t 1 deno"] = `${stopped.ms.toFixed(0)} ms, exit ${stopped.exitCode}`;
