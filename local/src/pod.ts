@@ -1,8 +1,8 @@
 // The local pod: the native sidecar, then the app, with the app's liveness probe run by the same
 // prober and worker as the sidecar's (sidecar/src), and the kubelet's reaction to it: kill with the
 // probe's grace period, restart, back off. Events and pod lines go to `write`.
-import { createHttpProber } from "../../sidecar/src/prober.ts";
-import { createProbeWorker, type ProbeEvent } from "../../sidecar/src/worker.ts";
+import { createHttpProber } from "../../probe/src/http.ts";
+import { createProbeWorker, type ProbeEvent } from "../../probe/src/worker.ts";
 import { createRestartBackoff } from "./backoff.ts";
 import { createProcessContainer, type ContainerSpec, type ProcessContainer } from "./container.ts";
 import { createEventPrinter, podTable, type EventType } from "./format.ts";

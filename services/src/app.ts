@@ -1,9 +1,10 @@
 // The crashy app: a Web-standard fetch handler (Hono) that answers normally for CRASH_AFTER seconds,
 // then fails the way CRASH_MODE says. Runtime-neutral: no Node or Deno APIs here.
 import { Hono, type Context } from "hono";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../../lib/clock.ts";
 import type { Config } from "./config.ts";
-import { createMetrics, renderMetrics, UNMATCHED_ROUTE } from "./metrics.ts";
+import { renderMetrics } from "../../lib/metrics-cache.ts";
+import { createMetrics, UNMATCHED_ROUTE } from "./metrics.ts";
 
 export type AppOptions = {
   config: Config;

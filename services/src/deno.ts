@@ -4,10 +4,10 @@
 // Run with: deno run --unstable-no-legacy-abort --allow-net --allow-env=PORT,HOST,CRASH_AFTER,CRASH_MODE,HOSTNAME --allow-sys=hostname
 import { ConfigError, configErrorLines } from "../../lib/env.ts";
 import { createApp } from "./app.ts";
-import { systemClock } from "./clock.ts";
+import { systemClock } from "../../lib/clock.ts";
 import { ENV_NAMES, loadConfig, type Config } from "./config.ts";
 import { callAt, describeCrash, describeStart, DRAIN_MS } from "./lifecycle.ts";
-import { registerDenoProcessMetrics } from "./process-metrics-deno.ts";
+import { registerDenoProcessMetrics } from "../../lib/process-metrics-deno.ts";
 
 // Read variable by variable: Deno.env.toObject() needs access to the whole environment.
 const env = Object.fromEntries(ENV_NAMES.map((name) => [name, Deno.env.get(name)]));

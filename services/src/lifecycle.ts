@@ -1,6 +1,6 @@
 // What the entry files share, runtime-neutral: the log lines of start, crash and shutdown, and the
 // crash timer (Web-standard setTimeout). Each entry only reads the environment, serves and exits.
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../../lib/clock.ts";
 import type { Config } from "./config.ts";
 
 /** Printed once listening. */

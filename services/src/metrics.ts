@@ -1,8 +1,9 @@
 // The app's Prometheus metrics, on a Registry of its own. Runtime-neutral: process metrics differ
 // per runtime, so each entry file adds its own through `registerProcessMetrics`.
-import { Gauge, Registry, type Metric } from "prom-client";
+import { Gauge, Registry } from "prom-client";
+import { standIn } from "../../lib/metrics-cache.ts";
+import { VERSION } from "../../lib/version.ts";
 import type { Config } from "./config.ts";
-import { VERSION } from "./version.ts";
 
 /** The `route` label of requests that match no route: one value, so random paths cannot add series. */
 export const UNMATCHED_ROUTE = "unmatched";
@@ -129,98 +130,4 @@ function histogramValues(name: string) {
     );
     return values;
   };
-}
-
-/** How long process metrics, once collected, are served before they are collected again. */
-export const PROCESS_METRICS_MAX_AGE_MS = 1000;
-
-export type CachedMetricsOptions = {
-  maxAgeMs?: number;
-  /** Milliseconds on any steady scale; injected so tests can move time by hand. */
-  now?: () => number;
-};
-
-type Snapshot = { byName: Map<string, object>; text: string };
-type CachedGroup = { current(): Snapshot | Promise<Snapshot> };
-
-// The stand-ins registerCachedMetrics puts on a registry, and the group each belongs to.
-const cachedGroups = new WeakMap<object, CachedGroup>();
-
-/**
- * Puts every metric of `source` on `target`, served from what `source` last collected and
- * collected again at most once per `maxAgeMs`. For process metrics: prom-client's default
- * collectors read /proc and walk handles on every scrape (about 0.4 ms of CPU on Node), which makes
- * a /metrics scraped in a loop a cheap way to burn the app's CPU. Values up to a second old are
- * fine for metrics scraped every few seconds. The stand-ins live on `target` itself, so
- * `target.metrics()` includes them; `renderMetrics` also reuses their text.
- */
-export function registerCachedMetrics(target: Registry, source: Registry, options: CachedMetricsOptions = {}): void {
-  const maxAgeMs = options.maxAgeMs ?? PROCESS_METRICS_MAX_AGE_MS;
-  const now = options.now ?? (() => Date.now());
-  const metrics = source.getMetricsAsArray().map(({ name, help, type, aggregator }) => ({ name, help, type, aggregator }));
-
-  // Formats a collection once, for every scrape until the next one.
-  let collected = new Map<string, object>();
-  const formatter = new Registry();
-  for (const metric of metrics) formatter.registerMetric(standIn(metric, async () => collected.get(metric.name) ?? {}));
-
-  let snapshot: Snapshot | undefined;
-  let collectedAt = 0;
-  // Scrapes that arrive while a collection runs share it rather than start their own.
-  let collecting: Promise<Snapshot> | undefined;
-  const group: CachedGroup = {
-    current() {
-      if (snapshot && now() - collectedAt < maxAgeMs) return snapshot;
-      collecting ??= (async () => {
-        try {
-          collected = new Map((await source.getMetricsAsJSON()).map((metric) => [metric.name, metric]));
-          snapshot = { byName: collected, text: (await formatter.metrics()).trimEnd() };
-          collectedAt = now();
-          return snapshot;
-        } finally {
-          collecting = undefined;
-        }
-      })();
-      return collecting;
-    },
-  };
-
-  for (const metric of metrics) {
-    const cached = standIn(metric, async () => (await group.current()).byName.get(metric.name) ?? {});
-    cachedGroups.set(cached, group);
-    target.registerMetric(cached);
-  }
-}
-
-/**
- * A metric for a registry whose values come from `get`: a registry only reads name, type,
- * aggregator and get() (name, help, type, values) of what it holds.
- */
-function standIn(metric: { name: string; help: string; type: unknown; aggregator: unknown }, get: () => Promise<object>): Metric {
-  const object = {
-    ...metric,
-    get: async () => ({ ...metric, ...(await get()) }),
-    // Registry.resetMetrics() calls this; what a stand-in serves belongs to whatever feeds it.
-    reset() {},
-  };
-  // prom-client's types admit only its own metric classes.
-  return object as unknown as Metric;
-}
-
-/**
- * The Prometheus text of `registry`, like `registry.metrics()`, but with the text of cached metrics
- * (registerCachedMetrics) formatted once per collection rather than on every scrape.
- */
-export async function renderMetrics(registry: Registry): Promise<string> {
-  const done = new Set<CachedGroup>();
-  const parts = registry.getMetricsAsArray().map((metric) => {
-    const group = cachedGroups.get(metric);
-    if (!group) return registry.getSingleMetricAsString(metric.name);
-    if (done.has(group)) return undefined;
-    done.add(group);
-    const current = group.current();
-    return current instanceof Promise ? current.then((s) => s.text) : current.text;
-  });
-  const texts = await Promise.all(parts);
-  return `${texts.filter((text) => text !== undefined).join("\n\n")}\n`;
 }

@@ -5,10 +5,10 @@ import process from "node:process";
 import { serve } from "@hono/node-server";
 import { ConfigError, configErrorLines } from "../../lib/env.ts";
 import { createApp } from "./app.ts";
-import { systemClock } from "./clock.ts";
+import { systemClock } from "../../lib/clock.ts";
 import { loadConfig, type Config } from "./config.ts";
 import { callAt, describeCrash, describeStart, DRAIN_MS } from "./lifecycle.ts";
-import { registerNodeProcessMetrics } from "./process-metrics-node.ts";
+import { registerNodeProcessMetrics } from "../../lib/process-metrics-node.ts";
 
 let config: Config;
 try {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../src/config.ts";
 import { callAt, describeCrash } from "../src/lifecycle.ts";
-import { VERSION } from "../src/version.ts";
+import { VERSION } from "../../lib/version.ts";
 
 afterEach(() => vi.useRealTimers());
 

@@ -4,7 +4,8 @@ import { Counter, Histogram, Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { promtoolCheckMetrics } from "../../test/promtool.ts";
 import { loadConfig } from "../src/config.ts";
-import { createMetrics, renderMetrics } from "../src/metrics.ts";
+import { renderMetrics } from "../../lib/metrics-cache.ts";
+import { createMetrics } from "../src/metrics.ts";
 
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 

@@ -2,7 +2,7 @@
 // (probe_*), the kubelet (prober_*) and this project (crashy_*); every series exists from the start.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Restart, ScrapeResult } from "./scraper.ts";
-import type { ProbeRecord, WorkerState } from "./worker.ts";
+import type { ProbeRecord, WorkerState } from "../../probe/src/worker.ts";
 
 // The kubelet labels its probe metrics with the probe type; the sidecar runs only a liveness probe.
 const PROBE_TYPE = "Liveness";

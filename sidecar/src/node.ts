@@ -3,7 +3,7 @@ import type { Server } from "node:http";
 import process from "node:process";
 import { serve } from "@hono/node-server";
 import { ConfigError, configErrorLines } from "../../lib/env.ts";
-import { registerNodeProcessMetrics } from "../../services/src/process-metrics-node.ts";
+import { registerNodeProcessMetrics } from "../../lib/process-metrics-node.ts";
 import { loadConfig, type SidecarConfig } from "./config.ts";
 import { createServer } from "./server.ts";
 import { createSidecar } from "./sidecar.ts";

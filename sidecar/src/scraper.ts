@@ -1,7 +1,7 @@
 // Restart detection: scrape the app's /metrics on a beat and notice when its start time changes.
 // Runtime-neutral (fetch and Web streams). A failed scrape is reported, never thrown.
 import { ExpositionError, findSample, parseExposition } from "./exposition.ts";
-import { systemTimers, type Timers } from "./worker.ts";
+import { systemTimers, type Timers } from "../../lib/clock.ts";
 
 /** Enough for any app's metrics; a larger body is a failed scrape, not a memory problem. */
 export const MAX_SCRAPE_BYTES = 4 * 1024 * 1024;

@@ -2,18 +2,11 @@
 // bounded history for /api/status. No server here (server.ts) and no process handling (node.ts).
 import type { SidecarConfig } from "./config.ts";
 import { createSidecarMetrics } from "./metrics.ts";
-import { createHttpProber, type HttpProber } from "./prober.ts";
-import { createRing } from "./ring.ts";
+import { createHttpProber, type HttpProber } from "../../probe/src/http.ts";
+import { createRing } from "../../lib/ring.ts";
 import { createScraper, type Restart, type ScrapeResult } from "./scraper.ts";
-import {
-  createProbeWorker,
-  systemTimers,
-  VERDICT_HEALTHY,
-  VERDICT_UNHEALTHY,
-  type ProbeEvent,
-  type ProbeRecord,
-  type Timers,
-} from "./worker.ts";
+import { systemTimers, type Timers } from "../../lib/clock.ts";
+import { createProbeWorker, VERDICT_HEALTHY, VERDICT_UNHEALTHY, type ProbeEvent, type ProbeRecord } from "../../probe/src/worker.ts";
 
 /** Probes kept for /api/status and the page: at period 1 s, five minutes. */
 export const PROBE_HISTORY = 300;

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { freePort, start, type Started } from "../../test/processes.ts";
 import { findSample, parseExposition } from "../src/exposition.ts";
-import { probeHttp } from "../src/prober.ts";
+import { probeHttp } from "../../probe/src/http.ts";
 
 const TIMEOUT_SECONDS = 0.5;
 let dir: string;

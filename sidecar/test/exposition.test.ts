@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { Gauge, Registry } from "prom-client";
 import { describe, expect, test } from "vitest";
 import { createMetrics } from "../../services/src/metrics.ts";
-import { registerNodeProcessMetrics } from "../../services/src/process-metrics-node.ts";
+import { registerNodeProcessMetrics } from "../../lib/process-metrics-node.ts";
 import { ExpositionError, findSample, parseExposition } from "../src/exposition.ts";
 import { createSidecarMetrics } from "../src/metrics.ts";
 

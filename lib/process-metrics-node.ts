@@ -1,6 +1,6 @@
 // Process metrics on Node: prom-client's default collectors, collected at most once a second.
 import { collectDefaultMetrics, Registry } from "prom-client";
-import { registerCachedMetrics, type CachedMetricsOptions } from "./metrics.ts";
+import { registerCachedMetrics, type CachedMetricsOptions } from "./metrics-cache.ts";
 
 // Gauges that carry a counter's suffix: promtool rejects them ("non-counter metrics should not have
 // _total suffix"), and prom-client also exports each under the name without the suffix.

@@ -1,7 +1,8 @@
 // The probe worker: the kubelet's loop around a probe (kubernetes/kubernetes
 // pkg/kubelet/prober/worker.go and prober.go). It knows nothing of HTTP, metrics or servers: it
 // calls `probe` on schedule, applies the thresholds, and reports through callbacks.
-import type { ProbeResult } from "./prober.ts";
+import { systemTimers, type Timers } from "../../lib/clock.ts";
+import type { ProbeResult } from "./http.ts";
 
 /** What the worker needs of a probe; an HttpProbeOutcome is one. */
 export type ProbeOutcome = {
@@ -10,20 +11,6 @@ export type ProbeOutcome = {
   warning?: boolean;
   statusCode?: number;
   durationSeconds?: number;
-};
-
-export type Timers = {
-  /** Epoch milliseconds. */
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-};
-
-/** The global timers, looked up at each call so test fake timers apply. */
-export const systemTimers: Timers = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
 export type ProbeSpec = {

@@ -4,7 +4,7 @@
 // they are collected at most once a second (see registerCachedMetrics).
 import process from "node:process";
 import { Counter, Gauge, Registry } from "prom-client";
-import { registerCachedMetrics, type CachedMetricsOptions } from "./metrics.ts";
+import { registerCachedMetrics, type CachedMetricsOptions } from "./metrics-cache.ts";
 
 export function registerDenoProcessMetrics(target: Registry, options?: CachedMetricsOptions): void {
   const registry = new Registry();

@@ -3,7 +3,7 @@
 // proxy or compression, and fetch() cannot promise that; node:http with `agent: false` can.
 import http from "node:http";
 import https from "node:https";
-import { VERSION } from "../../services/src/version.ts";
+import { VERSION } from "../../lib/version.ts";
 
 /** http.go: `maxRespBodyLength = 10 * 1 << 10 // 10KB`; reading stops there, and that is not an error. */
 export const MAX_BODY_BYTES = 10 * 1024;

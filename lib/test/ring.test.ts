@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import { createRing } from "../src/ring.ts";
+import { createRing } from "../ring.ts";
 
 test("a ring keeps the newest items, oldest first", () => {
   const ring = createRing<number>(3);

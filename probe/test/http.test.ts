@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { freePort } from "../../test/processes.ts";
-import { MAX_BODY_BYTES, MAX_REDIRECTS, probeHttp, USER_AGENT } from "../src/prober.ts";
+import { MAX_BODY_BYTES, MAX_REDIRECTS, probeHttp, USER_AGENT } from "../src/http.ts";
 
 let server: Server;
 let base: string;

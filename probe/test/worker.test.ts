@@ -1,6 +1,6 @@
 // The probe worker's schedule and thresholds, with fake timers and a scripted probe.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import type { ProbeResult } from "../src/prober.ts";
+import type { ProbeResult } from "../src/http.ts";
 import { createProbeWorker, type ProbeEvent, type ProbeOutcome, type ProbeRecord, type WorkerOptions } from "../src/worker.ts";
 
 const FAIL: ProbeOutcome = { result: "failure", output: "HTTP probe failed with statuscode: 500", statusCode: 500 };
