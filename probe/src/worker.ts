@@ -1,111 +1,108 @@
-// The probe worker: the kubelet's loop around a probe (kubernetes/kubernetes
-// pkg/kubelet/prober/worker.go and prober.go). It knows nothing of HTTP, metrics or servers: it
-// calls `probe` on schedule, applies the thresholds, and reports through callbacks.
+// The probe worker: the kubelet's loop around one probe of one container
+// (kubernetes/kubernetes pkg/kubelet/prober/worker.go). newWorker picks the initial result by probe
+// type; doProbe looks at the container's status, skips what the kubelet skips, runs the probe
+// (prober.ts), applies the thresholds and ends in results.set. It never kills anything: acting on
+// results is kuberuntime's part (the local runner), or the sidecar's, which only shows it.
 import { systemTimers, type Timers } from "../../lib/clock.ts";
-import type { ProbeResult } from "./http.ts";
+import { runProbe, type ProberEvent } from "./prober.ts";
+import type { Result, ResultsManager } from "./results.ts";
+import type { ProbeFn, ProbeResult, ProbeSpec, ProbeType } from "./types.ts";
 
-/** What the worker needs of a probe; an HttpProbeOutcome is one. */
-export type ProbeOutcome = {
-  result: ProbeResult;
-  output: string;
-  warning?: boolean;
-  statusCode?: number;
-  durationSeconds?: number;
+/** What the worker reads of its container each period (the kubelet's status manager). */
+export type ContainerStatus = {
+  /** The container instance: a new value after every restart (the kubelet's container ID). */
+  id: string;
+  running: boolean;
+  /** Epoch ms at which the running instance started. */
+  startedAt: number;
+  /** ContainerStatus.Started: its startup probe succeeded, or it has none. */
+  started: boolean;
 };
 
-export type ProbeSpec = {
-  periodSeconds: number;
-  initialDelaySeconds: number;
-  failureThreshold: number;
-  successThreshold: number;
-};
-
-/** An event as `kubectl events` shows it; reasons and messages are the kubelet's. */
-export type ProbeEvent = {
-  at: number;
-  type: "Normal" | "Warning";
-  reason: "Unhealthy" | "ProbeWarning" | "Killing";
-  message: string;
-};
+/** An event the prober recorded, with when. */
+export type ProbeEvent = ProberEvent & { at: number };
 
 export type ProbeRecord = {
   /** Epoch ms at which the probe started. */
   at: number;
+  /** "unknown": the probe errored (after its retries) and the kubelet threw the result away. */
   result: ProbeResult;
   /** The kubelet's output: failure message, warning or error; "" for a plain success. */
   output: string;
   warning: boolean;
-  /** 0 when no response came. */
+  /** 0 when no response came (and for TCP probes). */
   statusCode: number;
   durationSeconds: number;
 };
 
 export type WorkerState = {
-  /** The verdict after thresholds: false once failures reached the failure threshold. */
-  healthy: boolean;
-  /** Failures in a row, whatever the verdict did. */
+  type: ProbeType;
+  /** The container instance probed, once one was seen. */
+  containerId: string | undefined;
+  /** What the results manager holds for that instance: the kubelet's verdict after the thresholds. */
+  result: Result | undefined;
+  /** Failures in a row (errored probes neither break nor extend a run). */
   consecutiveFailures: number;
-  /** Successes in a row. */
   consecutiveSuccesses: number;
-  /** Probes left before the failure threshold is reached (and the kubelet restarts the container). */
-  probesUntilRestart: number;
-  /** True while the worker waits for a new container (the kubelet's behaviour, see holdAfterFailure). */
+  /** Failed probes still needed to reach the failure threshold from the current run. */
+  probesUntilFailure: number;
+  /** worker.go onHold: after a liveness or startup failure, no probes until a new instance. */
   onHold: boolean;
+  /** Probes that counted (not errored). */
   probes: number;
   running: boolean;
   /** Epoch ms of the last probe start, or undefined before the first. */
   lastProbeAt: number | undefined;
-  /** Epoch ms of the loop's last beat, probe or not (during the initial delay, on hold): its own liveness. */
+  /** Epoch ms of the loop's last beat, probe or not: the loop's own liveness. */
   lastTickAt: number | undefined;
 };
 
-export type WorkerOptions = ProbeSpec & {
-  probe: (signal: AbortSignal) => Promise<ProbeOutcome>;
-  /** The container named in events, such as "crashy-app". */
-  containerName: string;
-  /**
-   * The kubelet stops probing a container that failed its liveness probe until a new container
-   * starts (worker.go `onHold`); call containerStarted() then. The sidecar keeps probing instead,
-   * so the restart and the recovery are seen too: false there.
-   */
-  holdAfterFailure?: boolean;
+export type WorkerOptions = {
+  type: ProbeType;
+  spec: Pick<ProbeSpec, "initialDelaySeconds" | "periodSeconds" | "successThreshold" | "failureThreshold">;
+  probe: ProbeFn;
+  /** The container as last seen; undefined while it does not exist yet. */
+  status: () => ContainerStatus | undefined;
+  results: ResultsManager;
   timers?: Timers;
-  onResult?: (record: ProbeRecord, state: WorkerState) => void;
+  /**
+   * When the kubelet started (epoch ms). worker.go run(): a worker started within one period of it
+   * first sleeps a random part of the period, so probes do not all fire at once. Undefined: no sleep.
+   */
+  kubeletStartedAt?: number;
+  /** rand.Float64, injectable for tests. */
+  random?: () => number;
   onEvent?: (event: ProbeEvent) => void;
+  /** After every probe, counted or errored: for history, metrics and pages. */
+  onProbe?: (record: ProbeRecord, state: WorkerState) => void;
 };
 
 export type ProbeWorker = {
   start(): void;
   /** Stops the loop and cancels a probe in flight; resolves once it has settled. */
   stop(): Promise<void>;
-  /** A new container started (at epoch ms `at`): the verdict is healthy again and the initial delay applies anew. */
-  containerStarted(at?: number): void;
-  /** The container is not running: no probes until containerStarted() (worker.go skips a non-running container). */
-  containerStopped(): void;
   state(): WorkerState;
 };
 
-/** The verdict's words, for logs and the page. */
-export const VERDICT_HEALTHY = "healthy";
-export const VERDICT_UNHEALTHY = "unhealthy: the kubelet restarts the container";
+/** worker.go newWorker: readiness starts as Failure, liveness as Success, startup as Unknown. */
+export const INITIAL_RESULT: Record<ProbeType, Result> = { Readiness: "failure", Liveness: "success", Startup: "unknown" };
 
 export function createProbeWorker(options: WorkerOptions): ProbeWorker {
+  const { type, spec } = options;
   const timers = options.timers ?? systemTimers;
-  const periodMs = options.periodSeconds * 1000;
-  const hold = options.holdAfterFailure ?? false;
+  const periodMs = spec.periodSeconds * 1000;
+  const initialValue = INITIAL_RESULT[type];
 
-  // The kubelet's own bookkeeping (worker.go): the last result and how many times in a row it came.
-  let lastResult: ProbeResult | undefined;
+  // worker.go's own bookkeeping: the last result and how many times in a row it came.
+  let containerId: string | undefined;
+  let lastResult: Result | undefined;
   let resultRun = 0;
-  // A liveness worker's initial value is Success (worker.go newWorker: w.initialValue = results.Success).
-  let healthy = true;
   let onHold = false;
   let consecutiveFailures = 0;
   let consecutiveSuccesses = 0;
   let probes = 0;
   let lastProbeAt: number | undefined;
   let lastTickAt: number | undefined;
-  let containerStartedAt = timers.now();
 
   let running = false;
   let firstTick = 0;
@@ -114,10 +111,12 @@ export function createProbeWorker(options: WorkerOptions): ProbeWorker {
   let inFlight: { controller: AbortController; done: Promise<void> } | undefined;
 
   const state = (): WorkerState => ({
-    healthy,
+    type,
+    containerId,
+    result: containerId === undefined ? undefined : options.results.get(containerId),
     consecutiveFailures,
     consecutiveSuccesses,
-    probesUntilRestart: Math.max(0, options.failureThreshold - (lastResult === "failure" ? resultRun : 0)),
+    probesUntilFailure: Math.max(0, spec.failureThreshold - (lastResult === "failure" ? resultRun : 0)),
     onHold,
     probes,
     running,
@@ -125,86 +124,85 @@ export function createProbeWorker(options: WorkerOptions): ProbeWorker {
     lastTickAt,
   });
 
-  const emit = (type: ProbeEvent["type"], reason: ProbeEvent["reason"], message: string) =>
-    options.onEvent?.({ at: timers.now(), type, reason, message });
-
-  function apply(at: number, outcome: ProbeOutcome): void {
-    const record: ProbeRecord = {
-      at,
-      result: outcome.result,
-      output: outcome.output,
-      warning: Boolean(outcome.warning),
-      statusCode: outcome.statusCode ?? 0,
-      durationSeconds: outcome.durationSeconds ?? (timers.now() - at) / 1000,
-    };
-    probes++;
-
-    // prober.go: a failure is an Unhealthy event each time, a warning a ProbeWarning event, an
-    // error "probe errored" (and worker.go then throws the result away, so thresholds do not move).
-    if (outcome.result === "failure") {
-      emit("Warning", "Unhealthy", `Liveness probe failed: ${outcome.output}`);
-    } else if (outcome.result === "unknown") {
-      emit("Warning", "Unhealthy", `Liveness probe errored and resulted in failure state: ${outcome.output}`);
-      options.onResult?.(record, state());
-      return;
-    } else if (outcome.warning) {
-      emit("Warning", "ProbeWarning", `Liveness probe warning: ${outcome.output}`);
+  /** worker.go doProbe, up to the probe itself; returns whether to probe now. */
+  function beforeProbe(): boolean {
+    const status = options.status();
+    // "Either the container has not been created yet, or it was deleted."
+    if (!status) return false;
+    if (containerId !== status.id) {
+      if (containerId !== undefined) options.results.remove(containerId);
+      containerId = status.id;
+      options.results.set(containerId, initialValue);
+      // "We've got a new container; resume probing." lastResult and resultRun are left alone.
+      onHold = false;
     }
+    if (onHold) return false;
+    if (!status.running) {
+      // "Non-running container probed": its result is Failure until it runs again.
+      options.results.set(containerId, "failure");
+      return false;
+    }
+    // "Probe disabled for InitialDelaySeconds", in whole seconds since the instance started.
+    if (Math.trunc((timers.now() - status.startedAt) / 1000) < spec.initialDelaySeconds) return false;
+    // "Stop probing for startup once container has started" / "Disable other probes until
+    // container has started."
+    if (status.started ? type === "Startup" : type !== "Startup") return false;
+    return true;
+  }
 
-    if (outcome.result === "failure") {
+  /** worker.go doProbe, from the probe's result on. */
+  function afterProbe(id: string, result: Result): void {
+    if (result === "failure") {
       consecutiveFailures++;
       consecutiveSuccesses = 0;
     } else {
       consecutiveSuccesses++;
       consecutiveFailures = 0;
     }
-
-    if (lastResult === outcome.result) {
-      resultRun++;
-    } else {
-      lastResult = outcome.result;
+    if (lastResult === result) resultRun++;
+    else {
+      lastResult = result;
       resultRun = 1;
     }
-
-    const threshold = outcome.result === "failure" ? options.failureThreshold : options.successThreshold;
-    if (resultRun >= threshold) {
-      if (outcome.result === "failure") {
-        healthy = false;
-        // pkg/kubelet/kuberuntime kills the container with these words (as `kubectl events` shows them in the lab).
-        emit("Normal", "Killing", `Container ${options.containerName} failed liveness probe, will be restarted`);
-        // worker.go: after a liveness failure the run starts again from zero, so the next
-        // threshold needs as many failures again.
-        resultRun = 0;
-        if (hold) onHold = true;
-      } else {
-        healthy = true;
-      }
+    // "Success or failure is below threshold - leave the probe state unchanged."
+    if ((result === "failure" && resultRun < spec.failureThreshold) || (result === "success" && resultRun < spec.successThreshold)) return;
+    options.results.set(id, result);
+    if ((type === "Liveness" || type === "Startup") && result === "failure") {
+      // "The container fails a liveness/startup check, it will need to be restarted. Stop probing
+      // until we see a new container ID."
+      onHold = true;
+      resultRun = 0;
     }
-    options.onResult?.(record, state());
   }
 
   async function tick(): Promise<void> {
     timer = undefined;
     if (!running) return;
     lastTickAt = timers.now();
-    // worker.go: "Probe disabled for InitialDelaySeconds", counted in whole seconds since the
-    // container started; a skipped tick waits for the next one, as the kubelet's ticker does.
-    const sinceStart = Math.trunc((timers.now() - containerStartedAt) / 1000);
-    const delayed = sinceStart < options.initialDelaySeconds;
-    if (!onHold && !delayed) {
+    if (beforeProbe()) {
+      const id = containerId!;
       const controller = new AbortController();
       const at = timers.now();
       lastProbeAt = at;
-      const done = options
-        .probe(controller.signal)
-        .then(
-          (outcome) => outcome,
-          (error: unknown): ProbeOutcome => ({ result: "unknown", output: String((error as Error)?.message ?? error) }),
-        )
-        .then((outcome) => {
-          // A probe cancelled by stop() reports nothing.
-          if (!controller.signal.aborted) apply(at, outcome);
-        });
+      const done = runProbe(type, options.probe, controller.signal, (event) => options.onEvent?.({ ...event, at: timers.now() })).then((run) => {
+        // A probe cancelled by stop() reports nothing.
+        if (!run || controller.signal.aborted) return;
+        const { outcome } = run;
+        const record: ProbeRecord = {
+          at,
+          result: run.errored ? "unknown" : run.result,
+          output: outcome.output,
+          warning: Boolean(outcome.warning),
+          statusCode: outcome.statusCode ?? 0,
+          durationSeconds: outcome.durationSeconds ?? (timers.now() - at) / 1000,
+        };
+        // "Prober error, throw away the result."
+        if (!run.errored) {
+          probes++;
+          afterProbe(id, run.result);
+        }
+        options.onProbe?.(record, state());
+      });
       inFlight = { controller, done };
       await done;
       inFlight = undefined;
@@ -231,9 +229,16 @@ export function createProbeWorker(options: WorkerOptions): ProbeWorker {
     start() {
       if (running) return;
       running = true;
-      firstTick = lastTick = timers.now();
-      // worker.go run(): the first doProbe comes at once, before the first tick.
-      timer = timers.setTimeout(() => void tick(), 0);
+      // worker.go run(): "If kubelet restarted the probes could be started in rapid succession.
+      // Let the worker wait for a random portion of tickerPeriod before probing."
+      const now = timers.now();
+      const recent = options.kubeletStartedAt !== undefined && periodMs > now - options.kubeletStartedAt;
+      const sleep = recent ? Math.floor((options.random ?? Math.random)() * periodMs) : 0;
+      // The ticker starts after the sleep; the first doProbe comes at once, before its first tick.
+      timer = timers.setTimeout(() => {
+        firstTick = lastTick = timers.now();
+        void tick();
+      }, sleep);
     },
     async stop() {
       running = false;
@@ -244,16 +249,6 @@ export function createProbeWorker(options: WorkerOptions): ProbeWorker {
         current.controller.abort();
         await current.done;
       }
-    },
-    containerStarted(at = timers.now()) {
-      // worker.go: a new container ID sets the initial value again and lifts the hold. It leaves
-      // lastResult and resultRun alone: failures just before a restart still count after it.
-      containerStartedAt = at;
-      healthy = true;
-      onHold = false;
-    },
-    containerStopped() {
-      onHold = true;
     },
     state,
   };

@@ -1,7 +1,10 @@
-// The probe worker's schedule and thresholds, with fake timers and a scripted probe.
+// The probe worker (worker.go) with fake timers and a scripted probe: its beat, the thresholds, the
+// initial result of each probe type, the hold after a liveness or startup failure, the start-up gate.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import type { ProbeResult } from "../src/http.ts";
-import { createProbeWorker, type ProbeEvent, type ProbeOutcome, type ProbeRecord, type WorkerOptions } from "../src/worker.ts";
+import { MAX_PROBE_RETRIES } from "../src/prober.ts";
+import { createResultsManager, type Update } from "../src/results.ts";
+import type { ProbeOutcome, ProbeResult, ProbeType } from "../src/types.ts";
+import { createProbeWorker, type ContainerStatus, type ProbeEvent, type ProbeRecord, type WorkerOptions } from "../src/worker.ts";
 
 const FAIL: ProbeOutcome = { result: "failure", output: "HTTP probe failed with statuscode: 500", statusCode: 500 };
 const OK: ProbeOutcome = { result: "success", output: "", statusCode: 200 };
@@ -15,20 +18,28 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-/** A worker whose probes answer from `script` ("FFS..."), then succeed; probes take `probeMs`. */
-function scripted(script: string, options: Partial<WorkerOptions> = {}, probeMs = 5) {
+type Options = Partial<Omit<WorkerOptions, "spec">> & { spec?: Partial<WorkerOptions["spec"]> };
+
+/**
+ * A worker of `type` whose probe answers from `script` ("FFS..."; one letter per attempt), then
+ * succeeds; probes take `probeMs`. The container is running and started unless `container` says otherwise.
+ */
+function scripted(script: string, type: ProbeType = "Liveness", options: Options = {}, probeMs = 5) {
   const queue = [...script];
   const records: ProbeRecord[] = [];
   const events: ProbeEvent[] = [];
+  const updates: Update[] = [];
   const starts: number[] = [];
   let active = 0;
   let maxActive = 0;
+  const container: ContainerStatus = { id: "c1", running: true, startedAt: Date.now(), started: true };
+  const results = createResultsManager((u) => updates.push(u));
+  const { spec, ...rest } = options;
   const worker = createProbeWorker({
-    periodSeconds: 1,
-    initialDelaySeconds: 0,
-    failureThreshold: 3,
-    successThreshold: 1,
-    containerName: "crashy-app",
+    type,
+    spec: { periodSeconds: 1, initialDelaySeconds: 0, failureThreshold: 3, successThreshold: 1, ...spec },
+    status: () => ({ ...container }),
+    results,
     probe: (signal) => {
       starts.push(Date.now());
       active++;
@@ -46,17 +57,20 @@ function scripted(script: string, options: Partial<WorkerOptions> = {}, probeMs 
         });
       });
     },
-    onResult: (record) => records.push(record),
+    onProbe: (record) => records.push(record),
     onEvent: (event) => events.push(event),
-    ...options,
+    ...rest,
   });
-  const results = () => records.map((r) => r.result);
-  return { worker, records, events, starts, results, maxActive: () => maxActive };
+  const seen = () => letters(records.map((r) => r.result));
+  const verdict = () => worker.state().result;
+  /** A new instance of the container, started now. */
+  const restart = (id: string) => Object.assign(container, { id, running: true, startedAt: Date.now() });
+  return { worker, container, records, events, updates, starts, seen, verdict, restart, maxActive: () => maxActive };
 }
 
 const letters = (results: ProbeResult[]) => results.map((r) => ({ success: "S", failure: "F", unknown: "U" })[r]).join("");
 
-describe("the probe worker", () => {
+describe("the probe worker's beat", () => {
   test("probes at once, then once per period", async () => {
     const t0 = Date.now();
     const { worker, starts } = scripted("");
@@ -68,7 +82,7 @@ describe("the probe worker", () => {
 
   test("never runs two probes at once: a slow probe is followed at once, then the beat resumes", async () => {
     const t0 = Date.now();
-    const { worker, starts, maxActive } = scripted("", {}, 2_500);
+    const { worker, starts, maxActive } = scripted("", "Liveness", {}, 2_500);
     worker.start();
     await vi.advanceTimersByTimeAsync(7_600);
     expect(maxActive()).toBe(1);
@@ -79,127 +93,35 @@ describe("the probe worker", () => {
     await worker.stop();
   });
 
-  test("three failures in a row make the verdict unhealthy, with the kubelet's events", async () => {
-    const { worker, events } = scripted("FFF");
+  test("a worker started within a period of the kubelet first sleeps a random part of the period (worker.go run)", async () => {
+    const t0 = Date.now();
+    const { worker, starts } = scripted("", "Liveness", { kubeletStartedAt: t0, random: () => 0.25, spec: { periodSeconds: 2 } });
+    worker.start();
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(starts.map((s) => s - t0)).toEqual([500, 2500, 4500]);
+    await worker.stop();
+  });
+
+  test("a worker started long after the kubelet does not sleep", async () => {
+    const t0 = Date.now();
+    const { worker, starts } = scripted("", "Liveness", { kubeletStartedAt: t0 - 60_000, random: () => 0.9 });
     worker.start();
     await vi.advanceTimersByTimeAsync(1_500);
-    expect(worker.state()).toMatchObject({ healthy: true, consecutiveFailures: 2, probesUntilRestart: 1 });
-    await vi.advanceTimersByTimeAsync(1_000);
-    expect(worker.state()).toMatchObject({ healthy: false, consecutiveFailures: 3 });
-    expect(events.map((e) => `${e.type} ${e.reason} ${e.message}`)).toEqual([
-      "Warning Unhealthy Liveness probe failed: HTTP probe failed with statuscode: 500",
-      "Warning Unhealthy Liveness probe failed: HTTP probe failed with statuscode: 500",
-      "Warning Unhealthy Liveness probe failed: HTTP probe failed with statuscode: 500",
-      "Normal Killing Container crashy-app failed liveness probe, will be restarted",
-    ]);
+    expect(starts.map((s) => s - t0)).toEqual([0, 1000]);
     await worker.stop();
   });
 
-  test("failures must be consecutive to count", async () => {
-    const { worker, events, results } = scripted("FFSFFSFF");
-    worker.start();
-    await vi.advanceTimersByTimeAsync(8_500);
-    expect(letters(results()).slice(0, 8)).toBe("FFSFFSFF");
-    expect(events.some((e) => e.reason === "Killing")).toBe(false);
-    expect(worker.state().healthy).toBe(true);
-    await worker.stop();
-  });
-
-  test("the success threshold restores the healthy verdict", async () => {
-    const { worker } = scripted("FFFSS", { successThreshold: 2 });
-    worker.start();
-    await vi.advanceTimersByTimeAsync(3_500); // F F F S
-    expect(worker.state().healthy).toBe(false);
-    expect(worker.state().consecutiveSuccesses).toBe(1);
-    await vi.advanceTimersByTimeAsync(1_000); // S
-    expect(worker.state().healthy).toBe(true);
-    await worker.stop();
-  });
-
-  test("it keeps probing after the verdict, and needs the full threshold again for the next", async () => {
-    const { worker, events } = scripted("FFFFFF");
-    worker.start();
-    await vi.advanceTimersByTimeAsync(2_500);
-    expect(events.filter((e) => e.reason === "Killing")).toHaveLength(1);
-    expect(worker.state().probesUntilRestart).toBe(3);
-    await vi.advanceTimersByTimeAsync(2_000);
-    expect(events.filter((e) => e.reason === "Killing")).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(1_000);
-    expect(events.filter((e) => e.reason === "Killing")).toHaveLength(2);
-    expect(worker.state().consecutiveFailures).toBe(6);
-    await worker.stop();
-  });
-
-  test("an errored probe is thrown away: it neither breaks nor extends a run", async () => {
-    const { worker, events } = scripted("FFUF");
-    worker.start();
-    await vi.advanceTimersByTimeAsync(2_500);
-    expect(worker.state().healthy).toBe(true);
-    expect(events.at(-1)?.message).toBe(`Liveness probe errored and resulted in failure state: ${ERRORED.output}`);
-    await vi.advanceTimersByTimeAsync(1_000);
-    expect(worker.state().healthy).toBe(false);
-    await worker.stop();
-  });
-
-  test("a redirect the kubelet stopped at is a success with a ProbeWarning event", async () => {
-    const warned: ProbeOutcome = { result: "success", warning: true, output: "Probe terminated redirects, Response body: moved", statusCode: 302 };
-    const worker = createProbeWorker({
-      periodSeconds: 1,
-      initialDelaySeconds: 0,
-      failureThreshold: 3,
-      successThreshold: 1,
-      containerName: "crashy-app",
-      probe: async () => warned,
-      onEvent: (e) => events.push(e),
-    });
-    const events: ProbeEvent[] = [];
-    worker.start();
-    await vi.advanceTimersByTimeAsync(10);
-    expect(events).toMatchObject([
-      { type: "Warning", reason: "ProbeWarning", message: "Liveness probe warning: Probe terminated redirects, Response body: moved" },
-    ]);
-    expect(worker.state()).toMatchObject({ healthy: true, consecutiveSuccesses: 1 });
-    await worker.stop();
-  });
-
-  test("no probe before the initial delay", async () => {
+  test("no probe before the initial delay, counted in whole seconds from the instance's start", async () => {
     const t0 = Date.now();
-    const { worker, starts } = scripted("", { initialDelaySeconds: 3 });
+    const { worker, starts } = scripted("", "Liveness", { spec: { initialDelaySeconds: 3 } });
     worker.start();
     await vi.advanceTimersByTimeAsync(4_500);
     expect(starts.map((s) => s - t0)).toEqual([3000, 4000]);
     await worker.stop();
   });
 
-  test("as the kubelet, it can hold after a liveness failure until a new container starts", async () => {
-    const { worker, starts } = scripted("FFF", { holdAfterFailure: true });
-    worker.start();
-    await vi.advanceTimersByTimeAsync(5_500);
-    expect(starts).toHaveLength(3);
-    expect(worker.state()).toMatchObject({ healthy: false, onHold: true });
-    worker.containerStarted();
-    expect(worker.state()).toMatchObject({ healthy: true, onHold: false });
-    await vi.advanceTimersByTimeAsync(1_000);
-    expect(starts).toHaveLength(4);
-    await worker.stop();
-  });
-
-  test("no probes while the container is stopped, until a new one starts", async () => {
-    const { worker, starts } = scripted("");
-    worker.start();
-    await vi.advanceTimersByTimeAsync(1_500);
-    expect(starts).toHaveLength(2);
-    worker.containerStopped();
-    await vi.advanceTimersByTimeAsync(3_000);
-    expect(starts).toHaveLength(2);
-    worker.containerStarted();
-    await vi.advanceTimersByTimeAsync(1_000);
-    expect(starts).toHaveLength(3);
-    await worker.stop();
-  });
-
-  test("stop() cancels the probe in flight and nothing runs after it", async () => {
-    const { worker, starts, records } = scripted("", {}, 10_000);
+  test("stop() cancels the probe in flight and nothing is reported after it", async () => {
+    const { worker, starts, records } = scripted("", "Liveness", {}, 10_000);
     worker.start();
     await vi.advanceTimersByTimeAsync(100);
     expect(starts).toHaveLength(1);
@@ -208,5 +130,177 @@ describe("the probe worker", () => {
     expect(starts).toHaveLength(1);
     expect(records).toHaveLength(0);
     expect(worker.state().running).toBe(false);
+  });
+});
+
+describe("liveness", () => {
+  test("starts as Success; three failures in a row set Failure, with the prober's events and no Killing", async () => {
+    const { worker, events, updates, verdict } = scripted("FFF");
+    worker.start();
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(verdict()).toBe("success");
+    expect(worker.state()).toMatchObject({ consecutiveFailures: 2, probesUntilFailure: 1 });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(verdict()).toBe("failure");
+    expect(updates).toEqual([
+      { containerId: "c1", result: "success" },
+      { containerId: "c1", result: "failure" },
+    ]);
+    // The worker only reports: killing is kuberuntime's (the local runner's) part.
+    expect(events.map((e) => `${e.type} ${e.reason} ${e.message}`)).toEqual(Array(3).fill("Warning Unhealthy Liveness probe failed: HTTP probe failed with statuscode: 500"));
+    await worker.stop();
+  });
+
+  test("failures must be consecutive to count", async () => {
+    const { worker, seen, verdict } = scripted("FFSFFSFF");
+    worker.start();
+    await vi.advanceTimersByTimeAsync(8_500);
+    expect(seen().slice(0, 8)).toBe("FFSFFSFF");
+    expect(verdict()).toBe("success");
+    await worker.stop();
+  });
+
+  test("after the failure it holds, probing nothing, until a new instance; that one starts as Success and needs the full threshold again", async () => {
+    const { worker, starts, verdict, restart } = scripted("FFFFFF");
+    worker.start();
+    await vi.advanceTimersByTimeAsync(5_500);
+    expect(starts).toHaveLength(3);
+    expect(worker.state()).toMatchObject({ onHold: true, result: "failure", probesUntilFailure: 3 });
+    restart("c2");
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(worker.state()).toMatchObject({ containerId: "c2", onHold: false });
+    expect(starts).toHaveLength(4);
+    expect(verdict()).toBe("success");
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(verdict()).toBe("success");
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(verdict()).toBe("failure");
+    await worker.stop();
+  });
+
+  test("a container that is not running is not probed, and its result is Failure", async () => {
+    const { worker, starts, container, verdict } = scripted("");
+    worker.start();
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(starts).toHaveLength(2);
+    container.running = false;
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(starts).toHaveLength(2);
+    expect(verdict()).toBe("failure");
+    await worker.stop();
+  });
+
+  test("no probes before the container exists", async () => {
+    const { worker, starts } = scripted("", "Liveness", { status: () => undefined });
+    worker.start();
+    await vi.advanceTimersByTimeAsync(3_500);
+    expect(starts).toHaveLength(0);
+    expect(worker.state().containerId).toBeUndefined();
+    await worker.stop();
+  });
+
+  test(`an errored probe is tried ${MAX_PROBE_RETRIES} times, then thrown away: not counted, no threshold moved`, async () => {
+    const { worker, events, records, starts, verdict } = scripted("FFUUUF");
+    worker.start();
+    await vi.advanceTimersByTimeAsync(2_500);
+    // F, F, then three attempts that error: one probe, thrown away.
+    expect(starts).toHaveLength(5);
+    expect(records.map((r) => r.result)).toEqual(["failure", "failure", "unknown"]);
+    expect(worker.state()).toMatchObject({ probes: 2, consecutiveFailures: 2 });
+    expect(verdict()).toBe("success");
+    expect(events.at(-1)?.message).toBe(`Liveness probe errored and resulted in failure state: ${ERRORED.output}`);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(verdict()).toBe("failure");
+    await worker.stop();
+  });
+
+  test("an error that clears on a retry is the retry's result, with no errored event", async () => {
+    const { worker, events, records, starts } = scripted("US");
+    worker.start();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(starts).toHaveLength(2);
+    expect(records.map((r) => r.result)).toEqual(["success"]);
+    expect(events).toEqual([]);
+    await worker.stop();
+  });
+
+  test("a redirect the kubelet stopped at is a success with a ProbeWarning event", async () => {
+    const warned: ProbeOutcome = { result: "success", warning: true, output: "Probe terminated redirects, Response body: moved", statusCode: 302 };
+    const { worker, events, verdict } = scripted("", "Liveness", { probe: async () => warned });
+    worker.start();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(events).toMatchObject([{ type: "Warning", reason: "ProbeWarning", message: "Liveness probe warning: Probe terminated redirects, Response body: moved" }]);
+    expect(verdict()).toBe("success");
+    expect(worker.state()).toMatchObject({ consecutiveSuccesses: 1 });
+    await worker.stop();
+  });
+});
+
+describe("readiness", () => {
+  test("starts as Failure, turns Success after successThreshold successes, Failure after failureThreshold failures, and never holds", async () => {
+    const { worker, verdict, events, starts } = scripted("SFFFFS", "Readiness", { spec: { successThreshold: 2 } });
+    worker.start();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(verdict()).toBe("failure");
+    await vi.advanceTimersByTimeAsync(1_000); // S F
+    expect(verdict()).toBe("failure");
+    await vi.advanceTimersByTimeAsync(1_000); // F
+    await vi.advanceTimersByTimeAsync(1_000); // F
+    expect(verdict()).toBe("failure");
+    expect(worker.state().onHold).toBe(false);
+    await vi.advanceTimersByTimeAsync(3_000); // F S S
+    expect(verdict()).toBe("success");
+    expect(starts).toHaveLength(7);
+    expect(events[0]?.message).toBe("Readiness probe failed: HTTP probe failed with statuscode: 500");
+    await worker.stop();
+  });
+
+  test("waits for the container to have started (its startup probe) before probing", async () => {
+    const { worker, starts, container } = scripted("", "Readiness");
+    container.started = false;
+    worker.start();
+    await vi.advanceTimersByTimeAsync(2_500);
+    expect(starts).toHaveLength(0);
+    container.started = true;
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(starts).toHaveLength(1);
+    await worker.stop();
+  });
+});
+
+describe("startup", () => {
+  test("starts as Unknown, probes only until the container has started, then stops", async () => {
+    const { worker, verdict, starts, container } = scripted("FS", "Startup");
+    container.started = false;
+    worker.start();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(verdict()).toBe("unknown");
+    await vi.advanceTimersByTimeAsync(1_000); // F then S
+    expect(verdict()).toBe("success");
+    container.started = true; // what the kubelet's status manager derives from that Success
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(starts).toHaveLength(2);
+    await worker.stop();
+  });
+
+  test("a failure at the threshold sets Failure and holds, as liveness does", async () => {
+    const { worker, verdict, starts, container } = scripted("FFFF", "Startup");
+    container.started = false;
+    worker.start();
+    await vi.advanceTimersByTimeAsync(5_500);
+    expect(verdict()).toBe("failure");
+    expect(starts).toHaveLength(3);
+    expect(worker.state().onHold).toBe(true);
+    await worker.stop();
+  });
+
+  test("liveness is not probed while the startup probe has not succeeded", async () => {
+    const { worker, starts, container } = scripted("", "Liveness");
+    container.started = false;
+    worker.start();
+    await vi.advanceTimersByTimeAsync(5_500);
+    expect(starts).toHaveLength(0);
+    expect(worker.state().result).toBe("success");
+    await worker.stop();
   });
 });
