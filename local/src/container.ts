@@ -7,17 +7,32 @@ export type ContainerSpec = { name: string; argv: string[]; env: Record<string, 
 
 export type Exit = { code: number | null; signal: NodeJS.Signals | null; at: number };
 
+/** Each has the instance's ID (a new one per start, as the runtime's container ID), once there is one. */
 export type ContainerState =
   | { state: "Waiting" }
-  | { state: "Running"; startedAt: number }
-  | { state: "Terminated"; startedAt: number; finishedAt: number; exitCode: number; reason: "Completed" | "Error" };
+  | { state: "Running"; id: string; startedAt: number }
+  | { state: "Terminated"; id: string; startedAt: number; finishedAt: number; exitCode: number; reason: "Completed" | "Error" };
 
 const LOG_LINES = 20;
 
-export type ProcessContainer = ReturnType<typeof createProcessContainer>;
+/** What the pod needs of a container; the local runner's are processes (createProcessContainer). */
+export type Container = {
+  readonly name: string;
+  state(): ContainerState;
+  /** The last lines the container printed, as `kubectl logs --tail` would show. */
+  logs(): string[];
+  start(): void;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the instance is gone. */
+  stop(graceMs: number): Promise<Exit & { killed: boolean }>;
+  /** For the runner's own exit path: no process may outlive it. */
+  killNow(): void;
+};
 
-export function createProcessContainer(spec: ContainerSpec, now: () => number, onExit: (exit: Exit) => void) {
+export type ContainerFactory = (spec: ContainerSpec, now: () => number, onExit: (exit: Exit) => void) => Container;
+
+export function createProcessContainer(spec: ContainerSpec, now: () => number, onExit: (exit: Exit) => void): Container {
   let child: ChildProcess | undefined;
+  let instances = 0;
   let current: ContainerState = { state: "Waiting" };
   let exited: Promise<Exit> = Promise.resolve({ code: null, signal: null, at: now() });
   const logs: string[] = [];
@@ -33,7 +48,6 @@ export function createProcessContainer(spec: ContainerSpec, now: () => number, o
   return {
     name: spec.name,
     state: () => current,
-    /** The last lines the container printed, as `kubectl logs --tail` would show. */
     logs: () => [...logs],
     start(): void {
       if (current.state === "Running") throw new Error(`container ${spec.name} is already running`);
@@ -42,7 +56,8 @@ export function createProcessContainer(spec: ContainerSpec, now: () => number, o
       // stops the containers in order, instead of each one dying at once and looking like a crash.
       child = spawn(command!, args, { cwd: spec.cwd, env: spec.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
       const startedAt = now();
-      current = { state: "Running", startedAt };
+      const id = `${spec.name}-${++instances}`;
+      current = { state: "Running", id, startedAt };
       child.stdout!.on("data", remember);
       child.stderr!.on("data", remember);
       const proc = child;
@@ -51,14 +66,13 @@ export function createProcessContainer(spec: ContainerSpec, now: () => number, o
           const exit = { code, signal, at: now() };
           // 128 + signal number, as container runtimes report a container killed by a signal.
           const exitCode = code ?? 128 + (signal === "SIGKILL" ? 9 : signal === "SIGTERM" ? 15 : signal === "SIGINT" ? 2 : 1);
-          current = { state: "Terminated", startedAt, finishedAt: exit.at, exitCode, reason: exitCode === 0 ? "Completed" : "Error" };
+          current = { state: "Terminated", id, startedAt, finishedAt: exit.at, exitCode, reason: exitCode === 0 ? "Completed" : "Error" };
           if (child === proc) child = undefined;
           resolve(exit);
           onExit(exit);
         });
       });
     },
-    /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
     async stop(graceMs: number): Promise<Exit & { killed: boolean }> {
       const proc = child;
       if (!proc) return { ...(await exited), killed: false };
@@ -72,7 +86,6 @@ export function createProcessContainer(spec: ContainerSpec, now: () => number, o
       clearTimeout(timer);
       return { ...exit, killed };
     },
-    /** For the runner's own exit path: no process may outlive it. */
     killNow(): void {
       child?.kill("SIGKILL");
     },

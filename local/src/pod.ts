@@ -1,93 +1,146 @@
-// The local pod: the native sidecar, then the app, with the app's liveness probe run by the same
-// prober and worker as the sidecar's (sidecar/src), and the kubelet's reaction to it: kill with the
-// probe's grace period, restart, back off. Events and pod lines go to `write`.
-import { createHttpProber } from "../../probe/src/http.ts";
-import { createProbeWorker, type ProbeEvent } from "../../probe/src/worker.ts";
-import { createRestartBackoff } from "./backoff.ts";
-import { createProcessContainer, type ContainerSpec, type ProcessContainer } from "./container.ts";
+// The local pod: what the kubelet does for one pod, on this machine. Probe workers (probe/) report
+// into results managers; this file plays kuberuntime and the pod worker on top of them: one sync at
+// a time (pkg/kubelet/pod_workers.go), in which it kills a container whose liveness or startup
+// result is Failure, starts what is not running, subject to the restart back-off
+// (kuberuntime_manager.go SyncPod, computePodActions, doBackOff), and computes the READY column
+// from the readiness results (prober_manager.go UpdatePodStatus). Events and pod lines go to `write`.
+import { systemTimers, type Timers } from "../../lib/clock.ts";
+import { createResultsManager, type ResultsManager } from "../../probe/src/results.ts";
+import type { ProbeFn, ProbeSpec, ProbeType } from "../../probe/src/types.ts";
+import { createProbeWorker, type ContainerStatus, type ProbeWorker } from "../../probe/src/worker.ts";
+import { createRestartBackoff, type RestartBackoff } from "./backoff.ts";
+import { createProcessContainer, type Container, type ContainerFactory, type ContainerSpec } from "./container.ts";
 import { createEventPrinter, podTable, type EventType } from "./format.ts";
-import type { LivenessProbe } from "./manifest.ts";
+
+/** kuberuntime_container.go `minimumGracePeriodInSeconds`: killContainer never gives less. */
+export const MINIMUM_GRACE_PERIOD_SECONDS = 2;
+/** kubelet.go `backOffPeriod`: pod_workers.go completeWork retries a failed sync after it, jittered. */
+export const SYNC_RETRY_MS = 10_000;
+/** pod_workers.go `workerBackOffPeriodJitterFactor`: wait.Jitter(backOffPeriod, 0.5) is 10-15 s. */
+export const SYNC_RETRY_JITTER = 0.5;
+
+export type PodContainerSpec = ContainerSpec & {
+  image: string;
+  /** A native sidecar: an init container with restartPolicy: Always, started before the others. */
+  sidecar: boolean;
+  probes: Partial<Record<ProbeType, ProbeSpec>>;
+};
 
 export type LocalPodOptions = {
   name: string;
-  /** Native sidecars, started first, in order, and stopped last. */
-  sidecars: ContainerSpec[];
-  app: ContainerSpec;
-  probe: LivenessProbe & { url: string };
-  /** The pod's terminationGracePeriodSeconds, for stopping the whole pod. */
+  namespace?: string;
+  uid: string;
+  /** Native sidecars and then the app's containers, in the manifest's order. */
+  containers: PodContainerSpec[];
+  /** The pod's terminationGracePeriodSeconds: the budget for stopping the whole pod. */
   terminationGracePeriodSeconds: number;
-  /** Resolves once a sidecar is ready for the app to start (its port answers). */
-  sidecarReady: (spec: ContainerSpec) => Promise<void>;
+  /** Makes the prober of one probe (its action, bound to its timeout). */
+  createProber: (spec: ProbeSpec) => ProbeFn;
   write: (line: string) => void;
   colour: boolean;
-  now?: () => number;
+  timers?: Timers;
+  /** rand.Float64: the sync retry's and the probe workers' jitter. */
+  random?: () => number;
+  createContainer?: ContainerFactory;
+};
+
+/** One container of the pod with the kubelet's bookkeeping about it. */
+type Member = {
+  spec: PodContainerSpec;
+  container: Container;
+  backoff: RestartBackoff;
+  /** FinishedAt of the newest exited instance, as the pod status has it. */
+  lastExitedAt: number | undefined;
+  killing: boolean;
+  /** Its last start was held back (CrashLoopBackOff). */
+  backingOff: boolean;
+  restarts: number;
+  lastRestartAt: number | undefined;
 };
 
 export type LocalPod = ReturnType<typeof createLocalPod>;
 
 export function createLocalPod(options: LocalPodOptions) {
-  const now = options.now ?? Date.now;
+  const timers = options.timers ?? systemTimers;
+  const now = () => timers.now();
+  const random = options.random ?? Math.random;
+  const namespace = options.namespace ?? "default";
   const printer = createEventPrinter(options.name, options.write, options.colour);
-  const backoff = createRestartBackoff(now);
   const createdAt = now();
-  const appName = options.app.name;
+  const makeContainer = options.createContainer ?? createProcessContainer;
 
   let stopping = false;
-  let killing = false;
-  let restarts = 0;
-  let lastRestartAt: number | undefined;
-  let backingOff = false;
-  // kuberuntime's doBackOff looks at the latest *exited* instance in the pod's status; when the
-  // kubelet kills and restarts in one sync, that is the instance before the one it just killed.
-  let previousFinishedAt: number | undefined;
   let lastRow = "";
-
   const event = (type: EventType, reason: string, message: string) => printer.event({ at: now(), type, reason, message });
 
-  // A native sidecar that exits is restarted too (restartPolicy: Always), with its own back-off.
-  const sidecars: ProcessContainer[] = options.sidecars.map((spec) => {
-    const sidecarBackoff = createRestartBackoff(now);
-    const container: ProcessContainer = createProcessContainer(spec, now, (exit) => {
-      if (stopping) return;
+  // The kubelet's three results managers; their updates are what makes it act (kubelet.go syncLoopIteration).
+  const results: Record<ProbeType, ResultsManager> = {
+    Liveness: createResultsManager((u) => (u.result === "failure" ? requestSync() : undefined)),
+    Startup: createResultsManager(() => {
       row();
-      void (async () => {
-        let wait = sidecarBackoff.check(exit.at);
-        while (wait > 0 && !stopping) {
-          event("Warning", "BackOff", `Back-off restarting failed container ${spec.name} in pod ${options.name}_default`);
-          await new Promise((r) => setTimeout(r, wait));
-          wait = sidecarBackoff.check(exit.at);
-        }
-        if (stopping) return;
-        event("Normal", "Created", `Created container: ${spec.name}`);
-        container.start();
-        event("Normal", "Started", `Started container ${spec.name}`);
+      requestSync();
+    }),
+    Readiness: createResultsManager(() => row()),
+  };
+
+  const members: Member[] = options.containers.map((spec) => {
+    const member: Member = {
+      spec,
+      container: makeContainer(spec, now, (exit) => {
         row();
-      })();
-    });
-    return container;
-  });
-  const app: ProcessContainer = createProcessContainer(options.app, now, (exit) => {
-    row();
-    if (stopping || killing) return;
-    // Exited by itself (CRASH_MODE=exit): no probe involved. The kubelet stops probing a
-    // container that is not running and restarts it, subject to back-off.
-    worker.containerStopped();
-    for (const line of app.logs().slice(-2)) options.write(dim(`    ${appName} | ${line}`));
-    // Here the instance that just exited is the latest exited one.
-    previousFinishedAt = exit.at;
-    void restart(exit.at);
+        if (stopping || member.killing) return;
+        // Exited by itself (CRASH_MODE=exit): the PLEG sees it and the pod is synced again.
+        for (const line of member.container.logs().slice(-2)) options.write(dim(`    ${spec.name} | ${line}`));
+        member.lastExitedAt = exit.at;
+        requestSync();
+      }),
+      backoff: createRestartBackoff(now),
+      lastExitedAt: undefined,
+      killing: false,
+      backingOff: false,
+      restarts: 0,
+      lastRestartAt: undefined,
+    };
+    return member;
   });
 
-  const worker = createProbeWorker({
-    ...options.probe,
-    containerName: appName,
-    holdAfterFailure: true,
-    probe: createHttpProber({ url: options.probe.url, timeoutSeconds: options.probe.timeoutSeconds }),
-    onEvent: (e: ProbeEvent) => {
-      event(e.type, e.reason, e.message);
-      if (e.reason === "Killing") void killAndRestart();
-    },
-  });
+  /** prober_manager.go isContainerStarted: running, and its startup probe succeeded or it has none. */
+  function isStarted(m: Member): boolean {
+    const s = m.container.state();
+    if (s.state !== "Running") return false;
+    return !m.spec.probes.Startup || results.Startup.get(s.id) === "success";
+  }
+
+  /** prober_manager.go UpdatePodStatus: started, and its readiness probe succeeded or it has none. */
+  function isReady(m: Member): boolean {
+    const s = m.container.state();
+    if (!isStarted(m) || s.state !== "Running") return false;
+    return !m.spec.probes.Readiness || results.Readiness.get(s.id) === "success";
+  }
+
+  function statusOf(m: Member): ContainerStatus | undefined {
+    const s = m.container.state();
+    if (s.state === "Waiting") return undefined;
+    return { id: s.id, running: s.state === "Running", startedAt: s.startedAt, started: isStarted(m) };
+  }
+
+  // The prober manager's workers, one per probe of each container, for the pod's whole life.
+  const kubeletStartedAt = now();
+  const workers: ProbeWorker[] = members.flatMap((m) =>
+    (Object.entries(m.spec.probes) as [ProbeType, ProbeSpec][]).map(([type, spec]) =>
+      createProbeWorker({
+        type,
+        spec,
+        probe: options.createProber(spec),
+        status: () => statusOf(m),
+        results: results[type],
+        timers,
+        kubeletStartedAt,
+        random,
+        onEvent: (e) => event(e.type, e.reason, e.message),
+      }),
+    ),
+  );
 
   function dim(text: string): string {
     return options.colour ? `\x1b[2m${text}\x1b[0m` : text;
@@ -95,103 +148,159 @@ export function createLocalPod(options: LocalPodOptions) {
 
   /** The kubectl get pods line, printed when anything in it but AGE changes. */
   function row(): void {
-    // The kubelet restarts a killed container in the same sync: kubectl would not see it in between.
-    if (killing) return;
-    const state = app.state();
-    const running = (state.state === "Running" ? 1 : 0) + sidecars.filter((s) => s.state().state === "Running").length;
+    // The kubelet kills and restarts in one sync: kubectl would not see the container in between.
+    if (members.some((m) => m.killing) && !stopping) return;
+    const sidecars = members.filter((m) => m.spec.sidecar);
+    const app = members.filter((m) => !m.spec.sidecar);
+    const startedSidecars = sidecars.filter(isStarted).length;
+    const terminated = app.map((m) => m.container.state()).find((s) => s.state === "Terminated");
     const status = stopping
       ? "Terminating"
-      : backingOff
+      : members.some((m) => m.backingOff)
         ? "CrashLoopBackOff"
-        : state.state === "Terminated"
-          ? state.reason
-          : state.state === "Waiting"
-            ? "PodInitializing"
-            : "Running";
-    const key = `${running}/${status}/${restarts}`;
+        : startedSidecars < sidecars.length && app.every((m) => m.container.state().state === "Waiting")
+          ? `Init:${startedSidecars}/${sidecars.length}`
+          : terminated?.state === "Terminated"
+            ? terminated.reason
+            : app.some((m) => m.container.state().state === "Waiting")
+              ? "PodInitializing"
+              : "Running";
+    const ready = members.filter(isReady).length;
+    // kubectl's RESTARTS: every container's restart count, the native sidecars' included.
+    const restarts = members.reduce((sum, m) => sum + m.restarts, 0);
+    const lastRestartAt = Math.max(...members.map((m) => m.lastRestartAt ?? Number.NEGATIVE_INFINITY));
+    const key = `${ready}/${status}/${restarts}`;
     if (key === lastRow) return;
     lastRow = key;
     const [head, line] = podTable(
-      { name: options.name, ready: running, total: sidecars.length + 1, status, restarts, lastRestartAt, createdAt },
+      { name: options.name, ready, total: members.length, status, restarts, lastRestartAt: Number.isFinite(lastRestartAt) ? lastRestartAt : undefined, createdAt },
       now(),
     );
     options.write(dim(`    ${head}`));
     options.write(dim(`    ${line}`));
   }
 
-  function startApp(): void {
-    event("Normal", "Created", `Created container: ${appName}`);
-    app.start();
-    event("Normal", "Started", `Started container ${appName}`);
-    worker.containerStarted(now());
-    row();
-  }
-
-  async function killAndRestart(): Promise<void> {
-    if (stopping || killing) return;
-    killing = true;
-    const exit = await app.stop(options.probe.terminationGracePeriodSeconds * 1000);
-    killing = false;
+  // pod_workers.go: one sync at a time; a sync asked for while one runs follows it; a sync that
+  // failed (a start held back) is retried after wait.Jitter(backOffPeriod, 0.5).
+  let syncing = false;
+  let syncAgain = false;
+  let retry: unknown;
+  function requestSync(): void {
     if (stopping) return;
-    const lastExited = previousFinishedAt;
-    previousFinishedAt = exit.at;
-    await restart(lastExited);
-  }
-
-  /** Starts the app again once the back-off allows, given when its latest exited instance finished. */
-  async function restart(lastExitedAt: number | undefined): Promise<void> {
-    let wait = backoff.check(lastExitedAt);
-    while (wait > 0 && !stopping) {
-      backingOff = true;
-      event("Warning", "BackOff", `Back-off restarting failed container ${appName} in pod ${options.name}_default`);
-      row();
-      await new Promise((r) => setTimeout(r, wait));
-      wait = backoff.check(lastExitedAt);
+    if (syncing) {
+      syncAgain = true;
+      return;
     }
-    backingOff = false;
-    if (stopping) return;
-    restarts++;
-    lastRestartAt = now();
-    startApp();
+    if (retry !== undefined) timers.clearTimeout(retry);
+    retry = undefined;
+    syncing = true;
+    void syncPod().then((failed) => {
+      syncing = false;
+      if (stopping) return;
+      if (syncAgain) {
+        syncAgain = false;
+        requestSync();
+      } else if (failed) {
+        retry = timers.setTimeout(() => {
+          retry = undefined;
+          requestSync();
+        }, SYNC_RETRY_MS * (1 + random() * SYNC_RETRY_JITTER));
+      }
+    });
+  }
+
+  /**
+   * kuberuntime_manager.go SyncPod, for restartPolicy: Always: native sidecars first, in order, each
+   * started before the next (computeInitContainerActions), then the app's containers. Returns
+   * whether a start was held back by the back-off (the sync's error, ErrCrashLoopBackOff).
+   */
+  async function syncPod(): Promise<boolean> {
+    // The pod status the sync works from: a container killed in this sync is not yet in it.
+    const exitedBefore = new Map(members.map((m) => [m, m.lastExitedAt]));
+    let failed = false;
+    for (const m of members) {
+      if (stopping) return false;
+      if (!m.spec.sidecar && !members.filter((s) => s.spec.sidecar).every(isStarted)) break;
+      const s = m.container.state();
+      if (s.state === "Running") {
+        // computePodActions: "Container %s failed liveness probe" / "... startup probe".
+        const probe = results.Liveness.get(s.id) === "failure" ? "Liveness" : results.Startup.get(s.id) === "failure" ? "Startup" : undefined;
+        if (!probe) continue;
+        event("Normal", "Killing", `Container ${m.spec.name} failed ${probe.toLowerCase()} probe, will be restarted`);
+        await kill(m, m.spec.probes[probe]?.terminationGracePeriodSeconds ?? options.terminationGracePeriodSeconds);
+        if (stopping) return false;
+        if (!start(m, exitedBefore.get(m))) failed = true;
+      } else if (!start(m, s.state === "Waiting" ? undefined : m.lastExitedAt)) {
+        failed = true;
+      }
+    }
+    return failed;
+  }
+
+  /** killContainer: SIGTERM, SIGKILL after the grace period, never less than 2 s. */
+  async function kill(m: Member, graceSeconds: number): Promise<void> {
+    m.killing = true;
+    const exit = await m.container.stop(Math.max(MINIMUM_GRACE_PERIOD_SECONDS, graceSeconds) * 1000);
+    m.killing = false;
+    m.lastExitedAt = exit.at;
+  }
+
+  /** startContainer after doBackOff; returns false when the back-off held it back. */
+  function start(m: Member, lastExitedAt: number | undefined): boolean {
+    if (m.backoff.check(lastExitedAt) > 0) {
+      m.backingOff = true;
+      // doBackOff: the event names the pod as format.Pod does, with its UID.
+      event("Warning", "BackOff", `Back-off restarting failed container ${m.spec.name} in pod ${options.name}_${namespace}(${options.uid})`);
+      row();
+      return false;
+    }
+    m.backingOff = false;
+    if (m.container.state().state !== "Waiting") {
+      m.restarts++;
+      m.lastRestartAt = now();
+    }
+    // imagePullPolicy: IfNotPresent, and the image is here (image_manager.go EnsureImageExists).
+    event("Normal", "Pulled", `Container image "${m.spec.image}" already present on machine`);
+    event("Normal", "Created", `Created container: ${m.spec.name}`);
+    m.container.start();
+    event("Normal", "Started", `Started container ${m.spec.name}`);
+    row();
+    return true;
   }
 
   return {
-    async start(): Promise<void> {
+    start(): void {
       printer.header();
       row();
-      // The kubelet's probe worker ticks from the pod's admission, not from the container's start,
-      // and skips the container until it runs: the first probe lands somewhere in the first period.
-      worker.containerStopped();
-      worker.start();
-      for (const [i, sidecar] of sidecars.entries()) {
-        const spec = options.sidecars[i]!;
-        event("Normal", "Created", `Created container: ${spec.name}`);
-        sidecar.start();
-        event("Normal", "Started", `Started container ${spec.name}`);
-        await options.sidecarReady(spec);
-        if (stopping) return;
-      }
-      startApp();
+      for (const worker of workers) worker.start();
+      requestSync();
     },
-    /** Stops the app, then the sidecars, each within the pod's grace period. */
+    /**
+     * Deletes the pod as the kubelet kills it (killContainersWithSyncResult): the app's containers
+     * first, then the native sidecars in reverse order, all within one terminationGracePeriodSeconds
+     * (each kill still gets at least 2 s).
+     */
     async stop(): Promise<void> {
       if (stopping) return;
       stopping = true;
-      backingOff = false;
-      await worker.stop();
-      const grace = options.terminationGracePeriodSeconds * 1000;
-      if (app.state().state === "Running") event("Normal", "Killing", `Stopping container ${appName}`);
-      await app.stop(grace);
-      for (const [i, sidecar] of [...sidecars.entries()].reverse()) {
-        if (sidecar.state().state === "Running") event("Normal", "Killing", `Stopping container ${options.sidecars[i]!.name}`);
-        await sidecar.stop(grace);
-      }
+      if (retry !== undefined) timers.clearTimeout(retry);
+      for (const m of members) m.backingOff = false;
+      await Promise.all(workers.map((w) => w.stop()));
+      const deadline = now() + options.terminationGracePeriodSeconds * 1000;
+      const stopOne = async (m: Member) => {
+        if (m.container.state().state === "Running") event("Normal", "Killing", `Stopping container ${m.spec.name}`);
+        const left = Math.max(MINIMUM_GRACE_PERIOD_SECONDS * 1000, deadline - now());
+        m.killing = true;
+        await m.container.stop(left);
+        row();
+      };
+      await Promise.all(members.filter((m) => !m.spec.sidecar).map(stopOne));
+      for (const m of members.filter((m) => m.spec.sidecar).reverse()) await stopOne(m);
     },
     killNow(): void {
-      app.killNow();
-      for (const s of sidecars) s.killNow();
+      for (const m of members) m.container.killNow();
     },
-    restarts: () => restarts,
-    appState: () => app.state(),
+    /** Restarts of each container, by name. */
+    restarts: () => Object.fromEntries(members.map((m) => [m.spec.name, m.restarts])),
   };
 }

@@ -1,7 +1,8 @@
 // The sidecar's configuration, read from the environment. The schema is the single source of the
 // Config type, its defaults (the kubelet's, where the kubelet has one) and its error messages.
 import { z } from "zod";
-import { envHttpUrl, envHost, envNumber, envPort, envText, parseEnv, type Env } from "../../lib/env.ts";
+import { envChoice, envHttpUrl, envHost, envNumber, envPort, envText, parseEnv, type Env } from "../../lib/env.ts";
+import { PROBE_TYPES } from "../../probe/src/types.ts";
 
 // The kubelet takes whole seconds; fractions are accepted here so demos and tests can go faster.
 const seconds = (fallback: number) =>
@@ -11,6 +12,9 @@ const threshold = (fallback: number) =>
 
 export const configSchema = z
   .object({
+    // Which of the container's probes this is: it sets the kubelet's initial result, what a failure
+    // leads to (a restart, or leaving the Service), and the words of events, metrics and the page.
+    PROBE_TYPE: envChoice(PROBE_TYPES, "Liveness"),
     PROBE_URL: envHttpUrl("http://127.0.0.1:8080/health"),
     PROBE_PERIOD_SECONDS: seconds(10),
     PROBE_TIMEOUT_SECONDS: seconds(1),
@@ -34,8 +38,15 @@ export const configSchema = z
     // 0.0.0.0 so Prometheus reaches it on the pod IP; `kubectl port-forward` would do with loopback.
     HOST: envHost("0.0.0.0"),
   })
+  // validateLivenessProbe / validateStartupProbe (pkg/apis/core/validation): "must be 1".
+  .superRefine((env, ctx) => {
+    if (env.PROBE_TYPE !== "Readiness" && env.PROBE_SUCCESS_THRESHOLD !== 1) {
+      ctx.addIssue({ code: "custom", path: ["PROBE_SUCCESS_THRESHOLD"], message: `expected 1 for a ${env.PROBE_TYPE} probe (Kubernetes requires it)` });
+    }
+  })
   .transform((env) => ({
     probe: {
+      type: env.PROBE_TYPE,
       url: env.PROBE_URL,
       periodSeconds: env.PROBE_PERIOD_SECONDS,
       timeoutSeconds: env.PROBE_TIMEOUT_SECONDS,

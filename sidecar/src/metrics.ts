@@ -1,17 +1,18 @@
 // The sidecar's Prometheus metrics, on a Registry of its own. Names come from blackbox_exporter
 // (probe_*), the kubelet (prober_*) and this project (crashy_*); every series exists from the start.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { Restart, ScrapeResult } from "./scraper.ts";
+import type { Result } from "../../probe/src/results.ts";
+import type { ProbeType } from "../../probe/src/types.ts";
 import type { ProbeRecord, WorkerState } from "../../probe/src/worker.ts";
+import type { Restart, ScrapeResult } from "./scraper.ts";
 
-// The kubelet labels its probe metrics with the probe type; the sidecar runs only a liveness probe.
-const PROBE_TYPE = "Liveness";
 // The kubelet's words for results (pkg/kubelet/prober: probeResultSuccessful, ...Failed, ...Unknown).
 const RESULT_LABEL = { success: "successful", failure: "failed", unknown: "unknown" } as const;
 
 export type SidecarMetrics = ReturnType<typeof createSidecarMetrics>;
 
-export function createSidecarMetrics() {
+export function createSidecarMetrics(probeType: ProbeType = "Liveness") {
+  const typed = { probe_type: probeType };
   const registry = new Registry();
   const registers = [registry];
 
@@ -32,13 +33,13 @@ export function createSidecarMetrics() {
   });
   const total = new Counter({
     name: "prober_probe_total",
-    help: "Probes run, by probe type and result, as the kubelet counts them (an errored probe is unknown).",
+    help: "Probes run, by probe type and result, as the kubelet counts them (an errored probe is not counted).",
     labelNames: ["probe_type", "result"],
     registers,
   });
   const histogram = new Histogram({
     name: "prober_probe_duration_seconds",
-    help: "Duration in seconds of successful and unknown probes; like the kubelet's, failed probes are not observed.",
+    help: "Duration in seconds of successful probes; like the kubelet's, failed and errored probes are not observed.",
     labelNames: ["probe_type"],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers,
@@ -46,16 +47,19 @@ export function createSidecarMetrics() {
   const failures = new Gauge({
     name: "crashy_probe_consecutive_failures",
     help: "Failed probes in a row, up to now.",
+    labelNames: ["probe_type"],
     registers,
   });
   const successes = new Gauge({
     name: "crashy_probe_consecutive_successes",
     help: "Successful probes in a row, up to now.",
+    labelNames: ["probe_type"],
     registers,
   });
   const healthy = new Gauge({
     name: "crashy_probe_healthy",
-    help: "The verdict after the thresholds: 1 healthy, 0 once failures reached the failure threshold (the kubelet restarts the container).",
+    help: "The kubelet's result after the thresholds: 1 Success (healthy, ready, started), 0 Failure or not yet known (a liveness or startup failure: the kubelet restarts the container; readiness: the Service sends it no traffic).",
+    labelNames: ["probe_type"],
     registers,
   });
   const restarts = new Counter({
@@ -75,10 +79,12 @@ export function createSidecarMetrics() {
   });
 
   // Present from the first scrape, so rate() and alerts have a starting point.
-  for (const result of Object.values(RESULT_LABEL)) total.inc({ probe_type: PROBE_TYPE, result }, 0);
-  histogram.zero({ probe_type: PROBE_TYPE });
-  for (const gauge of [success, duration, statusCode, failures, successes, lastRestart, scrapeUp]) gauge.set(0);
-  healthy.set(1);
+  for (const result of Object.values(RESULT_LABEL)) total.inc({ ...typed, result }, 0);
+  histogram.zero(typed);
+  for (const gauge of [success, duration, statusCode, lastRestart, scrapeUp]) gauge.set(0);
+  for (const gauge of [failures, successes]) gauge.set(typed, 0);
+  // worker.go newWorker's initial result: only liveness starts as Success.
+  healthy.set(typed, probeType === "Liveness" ? 1 : 0);
   restarts.inc(0);
 
   return {
@@ -87,15 +93,18 @@ export function createSidecarMetrics() {
       success.set(record.result === "success" ? 1 : 0);
       duration.set(record.durationSeconds);
       statusCode.set(record.statusCode);
-      total.inc({ probe_type: PROBE_TYPE, result: RESULT_LABEL[record.result] });
-      // worker.go observes ProberDuration for Success and Unknown results only.
-      if (record.result !== "failure") histogram.observe({ probe_type: PROBE_TYPE }, record.durationSeconds);
-      this.recordState(state);
+      // worker.go: "Prober error, throw away the result": errored probes are neither counted nor
+      // observed; ProberDuration is observed for Success (and a prober's Unknown, which ours never give).
+      if (record.result !== "unknown") {
+        total.inc({ ...typed, result: RESULT_LABEL[record.result] });
+        if (record.result === "success") histogram.observe(typed, record.durationSeconds);
+      }
+      failures.set(typed, state.consecutiveFailures);
+      successes.set(typed, state.consecutiveSuccesses);
     },
-    recordState(state: WorkerState) {
-      failures.set(state.consecutiveFailures);
-      successes.set(state.consecutiveSuccesses);
-      healthy.set(state.healthy ? 1 : 0);
+    /** The results manager's value changed. */
+    recordResult(result: Result) {
+      healthy.set(typed, result === "success" ? 1 : 0);
     },
     recordScrape(result: ScrapeResult) {
       scrapeUp.set(result.ok ? 1 : 0);

@@ -8,6 +8,7 @@ describe("sidecar configuration", () => {
   it("has the kubelet's defaults and the app's URLs in the same pod when nothing is set", () => {
     expect(loadConfig({})).toEqual({
       probe: {
+        type: "Liveness",
         url: "http://127.0.0.1:8080/health",
         periodSeconds: 10,
         timeoutSeconds: 1,
@@ -49,8 +50,18 @@ describe("sidecar configuration", () => {
     ["PROBE_URL", "", "expected an http:// or https:// URL, such as http://127.0.0.1:8080/health"],
     ["METRICS_URL", "file:///etc/passwd", "expected an http:// or https:// URL, such as http://127.0.0.1:8080/health, or empty to disable"],
     ["PORT", "99999", "expected a port number from 1 to 65535"],
+    ["PROBE_TYPE", "liveness", 'expected one of "Liveness", "Readiness", "Startup"'],
+    // validateLivenessProbe (pkg/apis/core/validation): successThreshold "must be 1".
+    ["PROBE_SUCCESS_THRESHOLD", "2", "expected 1 for a Liveness probe (Kubernetes requires it)"],
   ])("rejects %s=%j, naming it", (name, value, expected) => {
     expect(problems({ [name]: value })).toEqual([`${name}=${JSON.stringify(value)} is invalid: ${expected}`]);
+  });
+
+  it("takes a success threshold above 1 for a readiness probe only", () => {
+    expect(loadConfig({ PROBE_TYPE: "Readiness", PROBE_SUCCESS_THRESHOLD: "2" }).probe).toMatchObject({ type: "Readiness", successThreshold: 2 });
+    expect(problems({ PROBE_TYPE: "Startup", PROBE_SUCCESS_THRESHOLD: "3" })).toEqual([
+      'PROBE_SUCCESS_THRESHOLD="3" is invalid: expected 1 for a Startup probe (Kubernetes requires it)',
+    ]);
   });
 
   it("reports every bad variable at once, one line each", () => {

@@ -10,10 +10,11 @@ import { createSidecar, type SidecarStatus } from "../src/sidecar.ts";
 
 let target: Server;
 let status = 200;
+let startTime = 1764198693.123;
 
 beforeAll(async () => {
   target = createServer((req, res) => {
-    if (req.url === "/metrics") return void res.end("crashy_start_time_seconds 1764198693.123\n");
+    if (req.url === "/metrics") return void res.end(`crashy_start_time_seconds ${startTime}\n`);
     res.writeHead(status).end();
   });
   await new Promise<void>((resolve) => target.listen(0, "127.0.0.1", resolve));
@@ -62,13 +63,13 @@ describe("sidecar endpoints", () => {
     expect(promtoolCheckMetrics(text)).toEqual({ ok: true, output: "" });
   });
 
-  test("probes are counted and the verdict follows the thresholds", async () => {
+  test("probes are counted, the verdict follows the thresholds, and a liveness failure holds until the restart is seen", async () => {
     const { sidecar, app } = sidecarFor();
     status = 500;
     sidecar.start();
     await settle(400);
     const body = await (await app.request("/api/status")).json() as SidecarStatus;
-    expect(body.verdict).toMatchObject({ healthy: false, text: "unhealthy: the kubelet restarts the container" });
+    expect(body.verdict).toMatchObject({ state: "restart-pending", healthy: false, onHold: true, text: "restart pending: the kubelet restarts the container" });
     expect(body.probes.length).toBeGreaterThanOrEqual(3);
     expect(body.probes[0]).toMatchObject({ result: "failure", statusCode: 500, output: "HTTP probe failed with statuscode: 500" });
     expect(body.events.map((e) => e.reason)).toContain("Killing");
@@ -81,10 +82,60 @@ describe("sidecar endpoints", () => {
     expect(findSample(samples, "crashy_target_scrape_up")).toBe(1);
     expect(promtoolCheckMetrics(text).ok).toBe(true);
 
+    // The kubelet probes nothing more until a new container runs (worker.go onHold): an answer of
+    // 200 from the old instance changes nothing, and no more failures are counted.
     status = 200;
     await settle(200);
+    const held = await (await app.request("/api/status")).json() as SidecarStatus;
+    expect(held.verdict.state).toBe("restart-pending");
+    expect(held.counters.probes).toBe(body.counters.probes);
+    expect(held.events.filter((e) => e.reason === "Killing")).toHaveLength(1);
+
+    // A new start time in the app's metrics is the new container: Success again, probing again.
+    startTime += 5;
+    await settle(300);
     const healed = await (await app.request("/api/status")).json() as SidecarStatus;
-    expect(healed.verdict.healthy).toBe(true);
+    expect(healed.verdict).toMatchObject({ state: "healthy", healthy: true, onHold: false });
+    expect(healed.counters.probes).toBeGreaterThan(body.counters.probes);
+    expect(healed.events.map((e) => e.reason)).toContain("Started");
+    await sidecar.stop();
+  });
+
+  test("a readiness probe starts not ready, turns ready, drops out of the Service on failures, and never asks for a restart", async () => {
+    const { sidecar, app } = sidecarFor({ PROBE_TYPE: "Readiness", PROBE_SUCCESS_THRESHOLD: "2" });
+    const verdict = async () => ((await (await app.request("/api/status")).json()) as SidecarStatus).verdict;
+    const healthy = async () => findSample(parseExposition(await (await app.request("/metrics")).text()), "crashy_probe_healthy", { probe_type: "Readiness" });
+    status = 200;
+    expect((await verdict()).state).toBe("not-ready");
+    expect(await healthy()).toBe(0);
+    sidecar.start();
+    await settle(250);
+    expect(await verdict()).toMatchObject({ state: "ready", text: "ready: the Service sends it traffic" });
+    expect(await healthy()).toBe(1);
+    status = 500;
+    await settle(400);
+    const body = await (await app.request("/api/status")).json() as SidecarStatus;
+    expect(body.verdict).toMatchObject({ state: "not-ready", onHold: false });
+    expect(body.events.some((e) => e.reason === "Killing")).toBe(false);
+    expect(body.events.find((e) => e.reason === "Unhealthy")?.message).toBe("Readiness probe failed: HTTP probe failed with statuscode: 500");
+    const probes = body.counters.probes;
+    await settle(200);
+    expect(((await (await app.request("/api/status")).json()) as SidecarStatus).counters.probes).toBeGreaterThan(probes);
+    status = 200;
+    await sidecar.stop();
+  });
+
+  test("a startup probe starts as starting, and once started it stops probing", async () => {
+    const { sidecar, app } = sidecarFor({ PROBE_TYPE: "Startup" });
+    status = 200;
+    const read = async () => (await (await app.request("/api/status")).json()) as SidecarStatus;
+    expect((await read()).verdict.state).toBe("starting");
+    sidecar.start();
+    await settle(200);
+    const started = await read();
+    expect(started.verdict.state).toBe("started");
+    await settle(300);
+    expect((await read()).counters.probes).toBe(started.counters.probes);
     await sidecar.stop();
   });
 
@@ -125,14 +176,15 @@ describe("sidecar endpoints", () => {
       const sidecar = createSidecar({
         config,
         // A probe that never settles until released: the loop is stuck in it.
-        prober: () => new Promise((resolve) => (release = () => resolve({ result: "success", output: "", warning: false, statusCode: 200, durationSeconds: 0, url: "", body: "", truncated: false }))),
+        prober: () => new Promise((resolve) => (release = () => resolve({ result: "success", output: "", statusCode: 200, durationSeconds: 0 }))),
       });
       const app = createSidecarServer(sidecar);
       sidecar.start();
       await vi.advanceTimersByTimeAsync(30_000);
       expect((await app.request("/healthz")).status).toBe(200);
       await vi.advanceTimersByTimeAsync(31_000); // the first probe starts at 60 s and hangs
-      await vi.advanceTimersByTimeAsync(5_000);
+      // Allowed: two periods and three timeouts (a probe and its retries), plus a second.
+      await vi.advanceTimersByTimeAsync(7_000);
       const stuck = await app.request("/healthz");
       expect(stuck.status).toBe(503);
       expect(await stuck.text()).toMatch(/^not ok: the probe loop has not run for \d+\.\d s\n$/);
