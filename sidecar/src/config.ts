@@ -2,6 +2,7 @@
 // Config type, its defaults (the kubelet's, where the kubelet has one) and its error messages.
 import { z } from "zod";
 import { envHttpUrl, envHost, envNumber, envPort, envText, parseEnv, type Env } from "../../lib/env.ts";
+import { envLogFormat } from "../../lib/log.ts";
 
 // The kubelet takes whole seconds; fractions are accepted here so demos and tests can go faster.
 const seconds = (fallback: number) =>
@@ -33,6 +34,7 @@ export const configSchema = z
     PORT: envPort(9102),
     // 0.0.0.0 so Prometheus reaches it on the pod IP; `kubectl port-forward` would do with loopback.
     HOST: envHost("0.0.0.0"),
+    LOG_FORMAT: envLogFormat(),
   })
   .transform((env) => ({
     probe: {
@@ -51,6 +53,7 @@ export const configSchema = z
     containerName: env.TARGET_CONTAINER,
     port: env.PORT,
     host: env.HOST,
+    logFormat: env.LOG_FORMAT,
   }));
 
 export type SidecarConfig = z.output<typeof configSchema>;

@@ -19,7 +19,12 @@ describe("sidecar configuration", () => {
       containerName: "crashy-app",
       port: 9102,
       host: "0.0.0.0",
+      logFormat: "text",
     });
+  });
+
+  it("takes LOG_FORMAT=json", () => {
+    expect(loadConfig({ LOG_FORMAT: "json" }).logFormat).toBe("json");
   });
 
   it("scrapes at the probe period unless told otherwise", () => {
@@ -49,6 +54,7 @@ describe("sidecar configuration", () => {
     ["PROBE_URL", "", "expected an http:// or https:// URL, such as http://127.0.0.1:8080/health"],
     ["METRICS_URL", "file:///etc/passwd", "expected an http:// or https:// URL, such as http://127.0.0.1:8080/health, or empty to disable"],
     ["PORT", "99999", "expected a port number from 1 to 65535"],
+    ["LOG_FORMAT", "xml", 'expected one of "text", "json"'],
   ])("rejects %s=%j, naming it", (name, value, expected) => {
     expect(problems({ [name]: value })).toEqual([`${name}=${JSON.stringify(value)} is invalid: ${expected}`]);
   });
