@@ -2,6 +2,7 @@
 // Config type, its defaults and its error messages.
 import { z } from "zod";
 import { envChoice, envHost, envNumber, envPort, parseEnv, type Env } from "../../lib/env.ts";
+import { envLogFormat } from "../../lib/log.ts";
 
 export const CRASH_MODES = ["error", "hang", "exit"] as const;
 
@@ -16,12 +17,14 @@ export const configSchema = z
       expected: "a number of seconds >= 0, such as 60 or 2.5",
     }),
     CRASH_MODE: envChoice(CRASH_MODES, "error"),
+    LOG_FORMAT: envLogFormat(),
   })
   .transform((env) => ({
     port: env.PORT,
     host: env.HOST,
     crashAfterSeconds: env.CRASH_AFTER,
     crashMode: env.CRASH_MODE,
+    logFormat: env.LOG_FORMAT,
   }));
 
 export type Config = z.output<typeof configSchema>;
@@ -33,4 +36,4 @@ export function loadConfig(env: Env): Config {
 }
 
 /** The variables the app reads: Deno is granted exactly these. */
-export const ENV_NAMES = ["PORT", "HOST", "CRASH_AFTER", "CRASH_MODE", "HOSTNAME"] as const;
+export const ENV_NAMES = ["PORT", "HOST", "CRASH_AFTER", "CRASH_MODE", "LOG_FORMAT", "HOSTNAME"] as const;

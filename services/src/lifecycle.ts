@@ -1,26 +1,31 @@
-// What the entry files share, runtime-neutral: the log lines of start, crash and shutdown, and the
-// crash timer (Web-standard setTimeout). Each entry only reads the environment, serves and exits.
+// What the run skeleton (run.ts) says and times, runtime-neutral: the events of start and crash,
+// the drain on SIGTERM, and the crash timer (Web-standard setTimeout).
 import type { Clock } from "../../lib/clock.ts";
+import type { LogEvent } from "../../lib/log.ts";
 import type { Config } from "./config.ts";
 
-/** Printed once listening. */
-export function describeStart(config: Config, runtime: string, url: string): string {
-  return `crashy: listening on ${url} (${runtime}, CRASH_AFTER=${config.crashAfterSeconds}, CRASH_MODE=${config.crashMode})`;
+/** Logged once listening. */
+export function startEvent(config: Config, runtime: string, url: string): LogEvent {
+  return {
+    msg: `listening on ${url} (${runtime}, CRASH_AFTER=${config.crashAfterSeconds}, CRASH_MODE=${config.crashMode})`,
+    fields: { url, runtime, crash_after: config.crashAfterSeconds, crash_mode: config.crashMode },
+  };
 }
 
-/** How long an entry lets in-flight requests finish on SIGTERM before cutting what is left (hung requests). */
+/** How long the app lets in-flight requests finish on SIGTERM before cutting what is left (hung requests). */
 export const DRAIN_MS = 300;
 
 /** What the app logs at the crash instant, for `kubectl logs`. */
-export function describeCrash(config: Config): string {
+export function crashEvent(config: Config): LogEvent {
   const after = `crashed after ${config.crashAfterSeconds} s (CRASH_AFTER)`;
+  const fields = { crash_after: config.crashAfterSeconds, crash_mode: config.crashMode };
   switch (config.crashMode) {
     case "error":
-      return `crashy: ${after}: / and /health now answer 500, /metrics still answers`;
+      return { msg: `${after}: / and /health now answer 500, /metrics still answers`, fields };
     case "hang":
-      return `crashy: ${after}: / and /health now never answer, /metrics still answers`;
+      return { msg: `${after}: / and /health now never answer, /metrics still answers`, fields };
     case "exit":
-      return `crashy: ${after}: exiting with code 1 (CRASH_MODE=exit)`;
+      return { msg: `${after}: exiting with code 1 (CRASH_MODE=exit)`, fields };
   }
 }
 

@@ -6,15 +6,16 @@ const problems = (env: Record<string, string>) => problemsOf(loadConfig, env);
 
 describe("app configuration", () => {
   it("has the lab's defaults when nothing is set", () => {
-    expect(loadConfig({})).toEqual({ port: 8080, host: "0.0.0.0", crashAfterSeconds: 60, crashMode: "error" });
+    expect(loadConfig({})).toEqual({ port: 8080, host: "0.0.0.0", crashAfterSeconds: 60, crashMode: "error", logFormat: "text" });
   });
 
   it("takes every variable when valid", () => {
-    expect(loadConfig({ PORT: "9000", HOST: "127.0.0.1", CRASH_AFTER: "2.5", CRASH_MODE: "hang" })).toEqual({
+    expect(loadConfig({ PORT: "9000", HOST: "127.0.0.1", CRASH_AFTER: "2.5", CRASH_MODE: "hang", LOG_FORMAT: "json" })).toEqual({
       port: 9000,
       host: "127.0.0.1",
       crashAfterSeconds: 2.5,
       crashMode: "hang",
+      logFormat: "json",
     });
   });
 

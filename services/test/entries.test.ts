@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { eventually, freePort, npmScript, start, type Started } from "../../test/processes.ts";
 import { promtoolCheckMetrics } from "../../test/promtool.ts";
+import { ENV_NAMES } from "../src/config.ts";
 
 const RUNTIMES = {
   node: ["node", "dist/bundle/app.mjs"], // the bundle `npm run app` and the image run
@@ -10,12 +11,12 @@ const RUNTIMES = {
 
 const LISTENING = /crashy: listening on/;
 
-async function startApp(runtime: keyof typeof RUNTIMES, env: Record<string, string>) {
+async function startApp(runtime: keyof typeof RUNTIMES, env: Record<string, string>, ready = LISTENING) {
   const port = await freePort();
   const app = await start(
     [...RUNTIMES[runtime]],
     { PORT: String(port), HOST: "127.0.0.1", HOSTNAME: "crashy-test-pod", ...env },
-    LISTENING,
+    ready,
   );
   return { app, url: `http://127.0.0.1:${port}` };
 }
@@ -122,6 +123,59 @@ describe.each(Object.keys(RUNTIMES) as (keyof typeof RUNTIMES)[])("the %s entry"
     await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
   });
 
+  it("logs today's text lines exactly: start, crash, signal", async () => {
+    const { app, url } = await startApp(runtime, { CRASH_AFTER: "0.3" });
+    await eventually(async () => (app.output().includes("crashed after") ? true : undefined), 3_000, "the crash log line");
+    expect((await stopped(app)).code).toBe(0);
+    expect(app.output().split("\n").filter(Boolean)).toEqual([
+      `crashy: listening on ${url} (${runtime}, CRASH_AFTER=0.3, CRASH_MODE=error)`,
+      "crashy: crashed after 0.3 s (CRASH_AFTER): / and /health now answer 500, /metrics still answers",
+      "crashy: SIGTERM received, finishing in-flight requests",
+    ]);
+  });
+
+  it("logs one JSON object a line with LOG_FORMAT=json, the event's details as fields", async () => {
+    const began = Date.now();
+    const { app, url } = await startApp(runtime, { CRASH_AFTER: "0.3", CRASH_MODE: "hang", LOG_FORMAT: "json" }, /"msg":"listening on/);
+    await eventually(async () => (app.output().includes("crashed after") ? true : undefined), 3_000, "the crash log line");
+    expect((await stopped(app)).code).toBe(0);
+    const lines = app.output().split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toEqual([
+      {
+        time: expect.any(String),
+        level: "info",
+        msg: `listening on ${url} (${runtime}, CRASH_AFTER=0.3, CRASH_MODE=hang)`,
+        program: "crashy",
+        url,
+        runtime,
+        crash_after: 0.3,
+        crash_mode: "hang",
+      },
+      {
+        time: expect.any(String),
+        level: "warn",
+        msg: "crashed after 0.3 s (CRASH_AFTER): / and /health now never answer, /metrics still answers",
+        program: "crashy",
+        crash_after: 0.3,
+        crash_mode: "hang",
+      },
+      { time: expect.any(String), level: "info", msg: "SIGTERM received, finishing in-flight requests", program: "crashy", signal: "SIGTERM" },
+    ]);
+    // RFC 3339 in UTC with milliseconds, at the moment of each line.
+    const times = lines.map((line) => String(line.time));
+    for (const time of times) expect(time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    const ms = times.map((time) => Date.parse(time));
+    expect(ms[0]).toBeGreaterThanOrEqual(began - 1_000);
+    expect(ms[1]! - ms[0]!).toBeGreaterThanOrEqual(250);
+    expect(ms[2]).toBeGreaterThanOrEqual(ms[1]!);
+  });
+
+  it("refuses LOG_FORMAT=xml in a plain line, exit code 2", async () => {
+    const app = await start([...RUNTIMES[runtime]], { PORT: String(await freePort()), HOST: "127.0.0.1", LOG_FORMAT: "xml" });
+    expect(await app.exited).toBe(2);
+    expect(app.output().trim().split("\n")).toEqual(['crashy: LOG_FORMAT="xml" is invalid: expected one of "text", "json"']);
+  });
+
   it("names the address when the port is taken, and exits non-zero", async () => {
     const first = await startApp(runtime, {});
     try {
@@ -139,5 +193,10 @@ describe("the npm scripts", () => {
   it("start the Deno entry with no file system permissions", () => {
     const argv = npmScript("app:deno");
     expect(argv.join(" ")).not.toMatch(/--allow-(all|read|write|run|ffi)|\s-A\b/);
+  });
+
+  it("grant the Deno entry exactly the variables the app reads", () => {
+    const flag = npmScript("app:deno").find((word) => word.startsWith("--allow-env="));
+    expect(flag?.slice("--allow-env=".length).split(",").sort()).toEqual([...ENV_NAMES].sort());
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../src/config.ts";
-import { callAt, describeCrash } from "../src/lifecycle.ts";
+import { callAt, crashEvent, startEvent } from "../src/lifecycle.ts";
 import { VERSION } from "../../lib/version.ts";
 
 afterEach(() => vi.useRealTimers());
@@ -38,14 +38,26 @@ describe("callAt", () => {
   });
 });
 
-describe("describeCrash", () => {
-  it("tells each mode apart in the log", () => {
-    const lines = (["error", "hang", "exit"] as const).map((mode) =>
-      describeCrash(loadConfig({ CRASH_MODE: mode, CRASH_AFTER: "5" })),
-    );
-    expect(lines[0]).toBe("crashy: crashed after 5 s (CRASH_AFTER): / and /health now answer 500, /metrics still answers");
-    expect(lines[1]).toContain("never answer");
-    expect(lines[2]).toContain("exiting with code 1");
+describe("crashEvent", () => {
+  it("tells each mode apart in the log, with the variables as fields", () => {
+    const events = (["error", "hang", "exit"] as const).map((mode) => crashEvent(loadConfig({ CRASH_MODE: mode, CRASH_AFTER: "5" })));
+    expect(events[0]!.msg).toBe("crashed after 5 s (CRASH_AFTER): / and /health now answer 500, /metrics still answers");
+    expect(events[1]!.msg).toBe("crashed after 5 s (CRASH_AFTER): / and /health now never answer, /metrics still answers");
+    expect(events[2]!.msg).toBe("crashed after 5 s (CRASH_AFTER): exiting with code 1 (CRASH_MODE=exit)");
+    expect(events.map((e) => e.fields)).toEqual([
+      { crash_after: 5, crash_mode: "error" },
+      { crash_after: 5, crash_mode: "hang" },
+      { crash_after: 5, crash_mode: "exit" },
+    ]);
+  });
+});
+
+describe("startEvent", () => {
+  it("names the address, the runtime and the crash settings", () => {
+    expect(startEvent(loadConfig({ CRASH_AFTER: "2.5", CRASH_MODE: "hang" }), "deno", "http://127.0.0.1:8080")).toEqual({
+      msg: "listening on http://127.0.0.1:8080 (deno, CRASH_AFTER=2.5, CRASH_MODE=hang)",
+      fields: { url: "http://127.0.0.1:8080", runtime: "deno", crash_after: 2.5, crash_mode: "hang" },
+    });
   });
 });
 

@@ -2,6 +2,7 @@
 // Config type, its defaults (the kubelet's, where the kubelet has one) and its error messages.
 import { z } from "zod";
 import { envChoice, envHttpUrl, envHost, envNumber, envPort, envText, parseEnv, type Env } from "../../lib/env.ts";
+import { envLogFormat } from "../../lib/log.ts";
 import { PROBE_TYPES } from "../../probe/src/types.ts";
 
 // The kubelet takes whole seconds; fractions are accepted here so demos and tests can go faster.
@@ -37,6 +38,7 @@ export const configSchema = z
     PORT: envPort(9102),
     // 0.0.0.0 so Prometheus reaches it on the pod IP; `kubectl port-forward` would do with loopback.
     HOST: envHost("0.0.0.0"),
+    LOG_FORMAT: envLogFormat(),
   })
   // validateLivenessProbe / validateStartupProbe (pkg/apis/core/validation): "must be 1".
   .superRefine((env, ctx) => {
@@ -62,6 +64,7 @@ export const configSchema = z
     containerName: env.TARGET_CONTAINER,
     port: env.PORT,
     host: env.HOST,
+    logFormat: env.LOG_FORMAT,
   }));
 
 export type SidecarConfig = z.output<typeof configSchema>;

@@ -20,7 +20,12 @@ describe("sidecar configuration", () => {
       containerName: "crashy-app",
       port: 9102,
       host: "0.0.0.0",
+      logFormat: "text",
     });
+  });
+
+  it("takes LOG_FORMAT=json", () => {
+    expect(loadConfig({ LOG_FORMAT: "json" }).logFormat).toBe("json");
   });
 
   it("scrapes at the probe period unless told otherwise", () => {
@@ -53,6 +58,7 @@ describe("sidecar configuration", () => {
     ["PROBE_TYPE", "liveness", 'expected one of "Liveness", "Readiness", "Startup"'],
     // validateLivenessProbe (pkg/apis/core/validation): successThreshold "must be 1".
     ["PROBE_SUCCESS_THRESHOLD", "2", "expected 1 for a Liveness probe (Kubernetes requires it)"],
+    ["LOG_FORMAT", "xml", 'expected one of "text", "json"'],
   ])("rejects %s=%j, naming it", (name, value, expected) => {
     expect(problems({ [name]: value })).toEqual([`${name}=${JSON.stringify(value)} is invalid: ${expected}`]);
   });

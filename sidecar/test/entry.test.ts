@@ -2,7 +2,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { freePort, start } from "../../test/processes.ts";
+import { eventually, freePort, start } from "../../test/processes.ts";
 import { assertBuilt, SIDECAR_ENTRY } from "./built.ts";
 
 let hanging: Server;
@@ -18,6 +18,31 @@ afterAll(() => {
   hanging.closeAllConnections();
   hanging.close();
 });
+
+/**
+ * The sidecar probing and scraping a port where nothing listens, until its first Killing event;
+ * then stopped with SIGTERM.
+ */
+async function failing(env: Record<string, string>) {
+  const port = await freePort();
+  const nothing = `http://127.0.0.1:${await freePort()}`;
+  const sidecar = await start(SIDECAR_ENTRY, {
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    PROBE_URL: `${nothing}/health`,
+    METRICS_URL: `${nothing}/metrics`,
+    PROBE_PERIOD_SECONDS: "0.2",
+    PROBE_TIMEOUT_SECONDS: "0.5",
+    PROBE_FAILURE_THRESHOLD: "1",
+    ...env,
+  });
+  try {
+    await eventually(async () => (/Killing/.test(sidecar.output()) && /scrape failed/.test(sidecar.output()) ? true : undefined), 5_000, "a Killing event and a failed scrape");
+  } finally {
+    expect((await sidecar.stop("SIGTERM")).code).toBe(0);
+  }
+  return { sidecar, url: `http://127.0.0.1:${port}`, nothing };
+}
 
 describe("the sidecar's Node entry", () => {
   test("a bad configuration prints one line per bad variable and exits 2", async () => {
@@ -39,6 +64,67 @@ describe("the sidecar's Node entry", () => {
     const sidecar = await start(SIDECAR_ENTRY, { PORT: String(port), HOST: "127.0.0.1", METRICS_URL: "" });
     expect(await sidecar.exited).toBe(1);
     expect(sidecar.output()).toMatch(new RegExp(`crashy-sidecar: cannot listen on 127.0.0.1:${port}: .*EADDRINUSE`));
+  });
+
+  test("LOG_FORMAT=xml is refused in a plain line, exit 2", async () => {
+    const sidecar = await start(SIDECAR_ENTRY, { PORT: String(await freePort()), HOST: "127.0.0.1", LOG_FORMAT: "xml" });
+    expect(await sidecar.exited).toBe(2);
+    expect(sidecar.output().trim().split("\n")).toEqual(['crashy-sidecar: LOG_FORMAT="xml" is invalid: expected one of "text", "json"']);
+  });
+
+  test("logs today's text lines: start, events, scrape, signal", async () => {
+    const { sidecar, url, nothing } = await failing({});
+    const lines = sidecar.output().split("\n").filter(Boolean);
+    expect(lines[0]).toBe(
+      `crashy-sidecar: listening on ${url}; probing ${nothing}/health every 0.2 s (timeout 0.5 s, failure threshold 1, ` +
+        `success threshold 1, initial delay 0 s); scraping ${nothing}/metrics every 0.2 s`,
+    );
+    expect(lines).toContainEqual(expect.stringMatching(/^crashy-sidecar: Warning Unhealthy container\/crashy-app: Liveness probe failed: .*connection refused$/));
+    expect(lines).toContain("crashy-sidecar: Normal Killing container/crashy-app: Container crashy-app failed liveness probe, will be restarted");
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^crashy-sidecar: scrape failed: GET ${nothing}/metrics: `)));
+    expect(lines.at(-1)).toBe("crashy-sidecar: SIGTERM received, stopping");
+  });
+
+  test("logs one JSON object a line with LOG_FORMAT=json, events with their type, reason, container and message", async () => {
+    const { sidecar, url, nothing } = await failing({ LOG_FORMAT: "json" });
+    const lines = sidecar.output().split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    for (const line of lines) {
+      expect(line).toMatchObject({ time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), program: "crashy-sidecar" });
+      expect(Math.abs(Date.parse(String(line.time)) - Date.now())).toBeLessThan(30_000);
+    }
+    expect(lines[0]).toEqual({
+      time: expect.any(String),
+      level: "info",
+      msg: expect.stringMatching(new RegExp(`^listening on ${url}; probing `)),
+      program: "crashy-sidecar",
+      url,
+      probe_url: `${nothing}/health`,
+      probe_period_seconds: 0.2,
+      probe_timeout_seconds: 0.5,
+      probe_failure_threshold: 1,
+      probe_success_threshold: 1,
+      probe_initial_delay_seconds: 0,
+      metrics_url: `${nothing}/metrics`,
+      scrape_interval_seconds: 0.2,
+    });
+    const unhealthy = lines.find((line) => line.reason === "Unhealthy");
+    expect(unhealthy).toEqual({
+      time: expect.any(String),
+      level: "warn",
+      msg: `Warning Unhealthy container/crashy-app: ${String(unhealthy?.message)}`,
+      program: "crashy-sidecar",
+      type: "Warning",
+      reason: "Unhealthy",
+      container: "crashy-app",
+      message: expect.stringMatching(/^Liveness probe failed: .*connection refused$/),
+    });
+    expect(lines.find((line) => line.reason === "Killing")).toMatchObject({ level: "info", type: "Normal", container: "crashy-app" });
+    expect(lines.find((line) => String(line.msg).startsWith("scrape failed"))).toMatchObject({
+      level: "warn",
+      url: `${nothing}/metrics`,
+      error: expect.stringMatching(new RegExp(`^GET ${nothing}/metrics: `)),
+    });
+    expect(lines.at(-1)).toEqual({ time: expect.any(String), level: "info", msg: "SIGTERM received, stopping", program: "crashy-sidecar", signal: "SIGTERM" });
   });
 
   test.each(["SIGTERM", "SIGINT"] as const)("%s stops it well within a second, probe and scrape in flight", async (signal) => {

@@ -11,7 +11,7 @@ describe("parseExposition", () => {
   test("reads the app's real /metrics text, every sample prom-client reports", async () => {
     const startedAt = 1_764_198_693_123;
     const metrics = createMetrics({
-      config: { port: 8080, host: "0.0.0.0", crashAfterSeconds: 60, crashMode: "error" },
+      config: { port: 8080, host: "0.0.0.0", crashAfterSeconds: 60, crashMode: "error", logFormat: "text" },
       runtime: "node",
       startedAt,
       isCrashed: () => false,
