@@ -1,19 +1,23 @@
 // `npm start`: the pod of k8s/base/deployment.yaml on this machine, as the kubelet would run it.
-// Not Kubernetes: one pod, its two containers as processes on 127.0.0.1, the kubelet's probe,
-// kill, restart and back-off rules. The real thing is `kubectl apply -k k8s`.
-import { createConnection } from "node:net";
-import { join } from "node:path";
+// Not Kubernetes: one pod, its containers as processes on 127.0.0.1 (the pod IP), the kubelet's
+// probe, kill, restart, back-off and event rules. The real thing is `kubectl apply -k k8s`.
+import { randomUUID } from "node:crypto";
+import { createServer } from "node:net";
+import { join, relative } from "node:path";
 import process from "node:process";
 import { z } from "zod";
 import { ConfigError, configErrorLines, envPort, parseEnv } from "../../lib/env.ts";
+import { createHttpProber } from "../../probe/src/http.ts";
+import type { ProbeFn, ProbeSpec } from "../../probe/src/types.ts";
 import { loadConfig as loadAppConfig } from "../../services/src/config.ts";
 import { loadConfig as loadSidecarConfig } from "../../sidecar/src/config.ts";
-import type { ContainerSpec } from "./container.ts";
-import { envOf, loadPod, ManifestError, type Container } from "./manifest.ts";
+import { deploymentFile, loadPodSpec, ManifestError, manifestErrorLines, type ContainerSpec } from "./manifest.ts";
 import { projectRoot } from "./paths.ts";
-import { createLocalPod } from "./pod.ts";
+import { createLocalPod, type PodContainerSpec } from "./pod.ts";
 
 const PROGRAM = "crashy-local";
+/** Every container of the pod shares the pod's IP; here that is loopback. */
+const POD_IP = "127.0.0.1";
 const root = projectRoot();
 
 // What each image runs here: the bundled Node entry of its program, as in the image.
@@ -30,116 +34,103 @@ function fail(lines: string[], code = 2): never {
   process.exit(code);
 }
 
-function entryOf(container: Container): string[] {
+function entryOf(container: ContainerSpec): string[] {
   const image = container.image.split(":")[0]!.split("/").pop()!;
   const entry = ENTRIES[image];
   if (!entry) fail([`${PROGRAM}: container ${container.name}: no local program for image ${container.image}`]);
   return [process.execPath, join(root, entry)];
 }
 
-/** Points a URL at the moved app port, if it was aimed at the manifest's one. */
-function movePort(url: string, from: number, to: number): string {
-  if (!url) return url;
-  const u = new URL(url);
-  if (Number(u.port || 80) === from) u.port = String(to);
-  return u.href;
-}
-
+/** Free if we can listen on it: a port bound by another program but not listening is not free. */
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host: "127.0.0.1", port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(true));
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen({ port, host: POD_IP, exclusive: true }, () => server.close(() => resolve(true)));
   });
 }
 
-async function waitForPort(port: number, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (!(await portFree(port))) return true;
-    await new Promise((r) => setTimeout(r, 25));
+function parseOrFail<T>(program: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof ConfigError) fail(configErrorLines(program, error));
+    if (error instanceof ManifestError) fail(manifestErrorLines(program, error));
+    throw error;
   }
-  return false;
 }
 
 async function main(): Promise<void> {
-  let spec;
-  try {
-    spec = loadPod();
-  } catch (error) {
-    if (error instanceof ManifestError) fail([`${PROGRAM}: ${error.message}`]);
-    throw error;
-  }
-
-  let overrides;
-  try {
-    overrides = parseEnv(overridesSchema, process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) fail(configErrorLines(PROGRAM, error));
-    throw error;
-  }
+  const file = deploymentFile();
+  const spec = parseOrFail(PROGRAM, () => loadPodSpec(file));
+  const overrides = parseOrFail(PROGRAM, () => parseEnv(overridesSchema, process.env));
   const podName = `${spec.deployment}-local`;
-  const appPort = overrides.APP_PORT || spec.app.port;
-  const base = { PATH: process.env.PATH ?? "", HOSTNAME: podName, HOST: "127.0.0.1" };
 
-  // The app's env: the manifest's, then the demo overrides (CRASH_AFTER=5 npm start).
-  const appEnv: Record<string, string> = { ...base, ...envOf(spec.app), PORT: String(appPort) };
-  for (const name of ["CRASH_AFTER", "CRASH_MODE"]) {
-    const value = process.env[name];
-    if (value !== undefined) appEnv[name] = value;
-  }
-  try {
-    loadAppConfig(appEnv);
-  } catch (error) {
-    if (error instanceof ConfigError) fail(configErrorLines("crashy", error));
-    throw error;
-  }
+  // The manifest's ports, moved by the demo overrides: the app's (its containers') and the sidecar's.
+  const moved = new Map<number, number>();
+  const move = (containers: ContainerSpec[], to: number) => {
+    const from = containers[0]?.ports[0]?.containerPort;
+    if (from !== undefined && to) moved.set(from, to);
+  };
+  move(spec.containers, overrides.APP_PORT);
+  move(spec.sidecars, overrides.SIDECAR_PORT);
+  const portOf = (port: number) => moved.get(port) ?? port;
+  const moveUrl = (url: string) => {
+    if (!url) return url;
+    const u = new URL(url);
+    const port = Number(u.port || (u.protocol === "https:" ? 443 : 80));
+    if (moved.has(port)) u.port = String(portOf(port));
+    return u.href;
+  };
 
-  const sidecars: ContainerSpec[] = spec.sidecars.map((container) => {
-    const env: Record<string, string> = { ...base, ...envOf(container) };
-    const port = overrides.SIDECAR_PORT || container.ports[0]?.containerPort || 9102;
-    env.PORT = String(port);
-    for (const name of ["PROBE_URL", "METRICS_URL"]) {
-      if (env[name] !== undefined) env[name] = movePort(env[name], spec.app.port, appPort);
+  const base = { PATH: process.env.PATH ?? "", HOSTNAME: podName, HOST: POD_IP };
+  const containers: PodContainerSpec[] = [...spec.sidecars, ...spec.containers].map((container) => {
+    const env: Record<string, string> = { ...base, ...container.env };
+    const port = container.ports[0]?.containerPort;
+    if (port !== undefined) env.PORT = String(portOf(port));
+    if (container.sidecar) {
+      for (const name of ["PROBE_URL", "METRICS_URL"]) if (env[name] !== undefined) env[name] = moveUrl(env[name]);
+      parseOrFail("crashy-sidecar", () => loadSidecarConfig(env));
+    } else {
+      // The demo's overrides of the app (CRASH_AFTER=5 npm start), checked by the app's own schema.
+      for (const name of ["CRASH_AFTER", "CRASH_MODE"]) {
+        const value = process.env[name];
+        if (value !== undefined) env[name] = value;
+      }
+      parseOrFail("crashy", () => loadAppConfig(env));
     }
-    try {
-      loadSidecarConfig(env);
-    } catch (error) {
-      if (error instanceof ConfigError) fail(configErrorLines("crashy-sidecar", error));
-      throw error;
-    }
-    return { name: container.name, argv: entryOf(container), env, cwd: root };
+    // The kubelet probes the pod IP unless the probe names a host; the ports move with the overrides.
+    const probes = Object.fromEntries(
+      Object.entries(container.probes).map(([type, probe]) => [
+        type,
+        { ...probe, action: { ...probe.action, host: probe.action.host || POD_IP, port: portOf(probe.action.port) } },
+      ]),
+    );
+    return { name: container.name, image: container.image, sidecar: container.sidecar, argv: entryOf(container), env, cwd: root, probes };
   });
 
   // A port already taken would make every start fail: say so once, before starting anything.
-  const ports = [appPort, ...sidecars.map((s) => Number(s.env.PORT))];
-  for (const port of ports) {
+  for (const port of containers.map((c) => Number(c.env.PORT)).filter(Boolean)) {
     if (!(await portFree(port))) {
-      fail([`${PROGRAM}: port ${port} on 127.0.0.1 is in use; stop what listens there or move the pod with APP_PORT=... SIDECAR_PORT=...`], 1);
+      fail([`${PROGRAM}: port ${port} on ${POD_IP} is in use; stop what uses it or move the pod with APP_PORT=... SIDECAR_PORT=...`], 1);
     }
   }
 
   const colour = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
   const pod = createLocalPod({
     name: podName,
-    sidecars,
-    app: { name: spec.app.name, argv: entryOf(spec.app), env: appEnv, cwd: root },
-    probe: { ...spec.app.probe, url: `http://127.0.0.1:${appPort}${spec.app.probe.path}` },
+    uid: randomUUID(),
+    containers,
     terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
-    sidecarReady: async (sidecar) => {
-      if (!(await waitForPort(Number(sidecar.env.PORT), 5_000))) {
-        console.error(`${PROGRAM}: sidecar ${sidecar.name} did not listen on ${sidecar.env.PORT} within 5 s`);
-      }
-    },
+    createProber,
     write: (line) => console.log(line),
     colour,
   });
 
+  const app = containers.find((c) => !c.sidecar);
+  const sidecar = containers.find((c) => c.sidecar);
   console.log(
-    `${PROGRAM}: pod ${podName} from k8s/base/deployment.yaml: app http://127.0.0.1:${appPort}, sidecar page http://127.0.0.1:${sidecars[0]?.env.PORT ?? "-"} (Ctrl-C stops)`,
+    `${PROGRAM}: pod ${podName} from ${relative(root, file)}: app http://${POD_IP}:${app?.env.PORT ?? "-"}, sidecar page http://${POD_IP}:${sidecar?.env.PORT ?? "-"} (Ctrl-C stops)`,
   );
   let stopping = false;
   const stop = (signal: string) => {
@@ -152,7 +143,15 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => stop("SIGTERM"));
   // No container may outlive the runner, whatever ends it.
   process.on("exit", () => pod.killNow());
-  await pod.start();
+  pod.start();
+}
+
+/** The prober of one probe's action. */
+function createProber(spec: ProbeSpec): ProbeFn {
+  const { action } = spec;
+  if (action.kind !== "httpGet") throw new Error(`${PROGRAM}: ${action.kind} probes are not supported yet`);
+  const url = `${action.scheme.toLowerCase()}://${action.host}:${action.port}${action.path.startsWith("/") ? "" : "/"}${action.path}`;
+  return createHttpProber({ url, timeoutSeconds: spec.timeoutSeconds });
 }
 
 await main();

@@ -65,13 +65,15 @@ export function createLocalPod(options: LocalPodOptions) {
   const now = () => timers.now();
   const random = options.random ?? Math.random;
   const namespace = options.namespace ?? "default";
-  const printer = createEventPrinter(options.name, options.write, options.colour);
+  const printer = createEventPrinter(options.name, options.write, options.colour, { namespace });
   const createdAt = now();
   const makeContainer = options.createContainer ?? createProcessContainer;
 
   let stopping = false;
   let lastRow = "";
-  const event = (type: EventType, reason: string, message: string) => printer.event({ at: now(), type, reason, message });
+  // The kubelet's container events are about the pod, with the container as the field path.
+  const event = (m: Member, type: EventType, reason: string, message: string) =>
+    void printer.event({ at: now(), type, reason, message, container: m.spec.name, initContainer: m.spec.sidecar });
 
   // The kubelet's three results managers; their updates are what makes it act (kubelet.go syncLoopIteration).
   const results: Record<ProbeType, ResultsManager> = {
@@ -137,7 +139,7 @@ export function createLocalPod(options: LocalPodOptions) {
         timers,
         kubeletStartedAt,
         random,
-        onEvent: (e) => event(e.type, e.reason, e.message),
+        onEvent: (e) => event(m, e.type, e.reason, e.message),
       }),
     ),
   );
@@ -226,7 +228,7 @@ export function createLocalPod(options: LocalPodOptions) {
         // computePodActions: "Container %s failed liveness probe" / "... startup probe".
         const probe = results.Liveness.get(s.id) === "failure" ? "Liveness" : results.Startup.get(s.id) === "failure" ? "Startup" : undefined;
         if (!probe) continue;
-        event("Normal", "Killing", `Container ${m.spec.name} failed ${probe.toLowerCase()} probe, will be restarted`);
+        event(m, "Normal", "Killing", `Container ${m.spec.name} failed ${probe.toLowerCase()} probe, will be restarted`);
         await kill(m, m.spec.probes[probe]?.terminationGracePeriodSeconds ?? options.terminationGracePeriodSeconds);
         if (stopping) return false;
         if (!start(m, exitedBefore.get(m))) failed = true;
@@ -250,7 +252,7 @@ export function createLocalPod(options: LocalPodOptions) {
     if (m.backoff.check(lastExitedAt) > 0) {
       m.backingOff = true;
       // doBackOff: the event names the pod as format.Pod does, with its UID.
-      event("Warning", "BackOff", `Back-off restarting failed container ${m.spec.name} in pod ${options.name}_${namespace}(${options.uid})`);
+      event(m, "Warning", "BackOff", `Back-off restarting failed container ${m.spec.name} in pod ${options.name}_${namespace}(${options.uid})`);
       row();
       return false;
     }
@@ -260,10 +262,10 @@ export function createLocalPod(options: LocalPodOptions) {
       m.lastRestartAt = now();
     }
     // imagePullPolicy: IfNotPresent, and the image is here (image_manager.go EnsureImageExists).
-    event("Normal", "Pulled", `Container image "${m.spec.image}" already present on machine`);
-    event("Normal", "Created", `Created container: ${m.spec.name}`);
+    event(m, "Normal", "Pulled", `Container image "${m.spec.image}" already present on machine`);
+    event(m, "Normal", "Created", `Created container: ${m.spec.name}`);
     m.container.start();
-    event("Normal", "Started", `Started container ${m.spec.name}`);
+    event(m, "Normal", "Started", `Started container ${m.spec.name}`);
     row();
     return true;
   }
@@ -288,7 +290,7 @@ export function createLocalPod(options: LocalPodOptions) {
       await Promise.all(workers.map((w) => w.stop()));
       const deadline = now() + options.terminationGracePeriodSeconds * 1000;
       const stopOne = async (m: Member) => {
-        if (m.container.state().state === "Running") event("Normal", "Killing", `Stopping container ${m.spec.name}`);
+        if (m.container.state().state === "Running") event(m, "Normal", "Killing", `Stopping container ${m.spec.name}`);
         const left = Math.max(MINIMUM_GRACE_PERIOD_SECONDS * 1000, deadline - now());
         m.killing = true;
         await m.container.stop(left);
