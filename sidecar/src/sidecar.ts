@@ -5,6 +5,7 @@ import { createSidecarMetrics } from "./metrics.ts";
 import { createHttpProber, type HttpProber } from "../../probe/src/http.ts";
 import { createRing } from "../../lib/ring.ts";
 import { createScraper, type Restart, type ScrapeResult } from "./scraper.ts";
+import type { SidecarStatus } from "./status.ts";
 import { systemTimers, type Timers } from "../../lib/clock.ts";
 import { createProbeWorker, VERDICT_HEALTHY, VERDICT_UNHEALTHY, type ProbeEvent, type ProbeRecord } from "../../probe/src/worker.ts";
 
@@ -107,7 +108,7 @@ export function createSidecar({ config, timers = systemTimers, prober, onEvent, 
       }
       return { ok: true, reason: "probing" };
     },
-    status() {
+    status(): SidecarStatus {
       const state = worker.state();
       return {
         now: timers.now(),
@@ -145,4 +146,4 @@ export function createSidecar({ config, timers = systemTimers, prober, onEvent, 
   };
 }
 
-export type SidecarStatus = ReturnType<Sidecar["status"]>;
+export type { SidecarStatus };
