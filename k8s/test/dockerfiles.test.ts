@@ -137,3 +137,14 @@ test(".dockerignore lets in only what the builds copy", () => {
   expect([...copied].sort()).toEqual(allowed.sort());
   expect(lines).toContain("**/*.test.ts");
 });
+
+describe("Dockerfile.sidecar's page", () => {
+  const { stages } = dockerfile("Dockerfile.sidecar");
+
+  test("is built into the bundle: the build copies its sources, the image gets nothing but the bundle", () => {
+    const build = stages.find((s) => s.instructions.some((i) => i.op === "RUN" && /node bundle\.mjs sidecar/.test(i.args)))!;
+    expect(build.instructions.filter((i) => i.op === "COPY").map((i) => i.args)).toContain("sidecar/page sidecar/page");
+    const fromBuild = stages.at(-1)!.instructions.filter((i) => i.op === "COPY" && i.args.startsWith(`--from=${build.name} `));
+    expect(fromBuild.map((i) => i.args)).toEqual([`--from=${build.name} /app/dist/bundle/sidecar.mjs ./`]);
+  });
+});

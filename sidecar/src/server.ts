@@ -1,6 +1,6 @@
 // The sidecar's HTTP endpoints (Hono, runtime-neutral): /metrics, /healthz, /api/status and the page.
 import { Hono } from "hono";
-import { PAGE_HTML, PAGE_SCRIPT } from "./page.ts";
+import { PAGE, type PageFiles } from "./page.ts";
 import type { Sidecar } from "./sidecar.ts";
 
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
@@ -10,7 +10,9 @@ const PAGE_HEADERS = {
   "cache-control": "no-store",
 };
 
-export function createServer(sidecar: Pick<Sidecar, "metrics" | "health" | "status">) {
+/** `page` defaults to the page built into the bundle; unbundled there is none, so pass it. */
+export function createServer(sidecar: Pick<Sidecar, "metrics" | "health" | "status">, page: PageFiles | undefined = PAGE) {
+  if (!page) throw new Error("the sidecar's page is built into its bundle: run dist/bundle/sidecar.mjs (npm run build), or pass the page");
   const app = new Hono();
 
   app.get("/metrics", async (c) =>
@@ -24,8 +26,8 @@ export function createServer(sidecar: Pick<Sidecar, "metrics" | "health" | "stat
 
   app.get("/api/status", (c) => c.json(sidecar.status(), 200, { "cache-control": "no-store" }));
 
-  app.get("/", (c) => c.html(PAGE_HTML, 200, PAGE_HEADERS));
-  app.get("/page.js", (c) => c.body(PAGE_SCRIPT, 200, { ...PAGE_HEADERS, "content-type": "text/javascript; charset=utf-8" }));
+  app.get("/", (c) => c.html(page.html, 200, PAGE_HEADERS));
+  app.get("/page.js", (c) => c.body(page.script, 200, { ...PAGE_HEADERS, "content-type": "text/javascript; charset=utf-8" }));
 
   app.notFound((c) => c.body("404 Not Found\n", 404, TEXT));
   return app;

@@ -12,6 +12,7 @@ import { createProbeWorker, type ContainerStatus, type ProbeEvent, type ProbeRec
 import type { SidecarConfig } from "./config.ts";
 import { createSidecarMetrics } from "./metrics.ts";
 import { createScraper, type Restart, type ScrapeResult } from "./scraper.ts";
+import type { SidecarStatus, VerdictState } from "./status.ts";
 
 /** Probes kept for /api/status and the page: at period 1 s, five minutes. */
 export const PROBE_HISTORY = 300;
@@ -24,8 +25,6 @@ export type SidecarEvent = Omit<ProbeEvent, "type" | "reason"> & {
   reason: ProbeEvent["reason"] | "Killing" | "Started";
 };
 
-/** The verdict's state: what the kubelet's result means for the container and the pod. */
-export type VerdictState = "healthy" | "restart-pending" | "ready" | "not-ready" | "starting" | "started";
 
 /** The verdict's words, for logs and the page. */
 export const VERDICT_TEXT: Record<VerdictState, string> = {
@@ -160,7 +159,7 @@ export function createSidecar({ config, timers = systemTimers, prober, onEvent, 
       }
       return { ok: true, reason: "probing" };
     },
-    status() {
+    status(): SidecarStatus {
       const state = worker.state();
       const verdict = verdictOf(type, state.result ?? results.get(container.id));
       return {
@@ -205,4 +204,4 @@ export function createSidecar({ config, timers = systemTimers, prober, onEvent, 
   };
 }
 
-export type SidecarStatus = ReturnType<Sidecar["status"]>;
+export type { SidecarStatus, VerdictState };

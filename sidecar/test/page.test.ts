@@ -1,5 +1,6 @@
 // The live page in headless Chromium (Debian package), with real data from the real sidecar
 // beside the real app: the verdict, the probe marks and a restart mark must be on the screen.
+// And the bundle serves the page built from sidecar/page, not an older one.
 // CRASHY_SCREENSHOT_TO=docs/sidecar-page.png also writes the README's picture.
 import { copyFileSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,7 +8,8 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { eventually, freePort, ROOT, start, type Started } from "../../test/processes.ts";
-import type { SidecarStatus } from "../src/sidecar.ts";
+import { buildPage } from "../page/build.ts";
+import type { SidecarStatus } from "../src/status.ts";
 import { APP_ENTRY, assertBuilt, SIDECAR_ENTRY } from "./built.ts";
 
 const CHROMIUM_ARGS = [
@@ -30,7 +32,7 @@ beforeAll(() => {
 });
 afterAll(async () => {
   await Promise.all(processes.map((p) => p.stop("SIGKILL")));
-  rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 const startApp = async (port: number, crashAfter: string) => {
@@ -38,6 +40,25 @@ const startApp = async (port: number, crashAfter: string) => {
   processes.push(app);
   return app;
 };
+
+test("the bundle serves the page built from sidecar/page: index.html, and page.ts compiled", async () => {
+  const port = await freePort();
+  // Nothing listens on the probed port: the page is served whatever the probes find.
+  const sidecar = await start(
+    SIDECAR_ENTRY,
+    { PORT: String(port), HOST: "127.0.0.1", PROBE_URL: `http://127.0.0.1:${await freePort()}/health`, METRICS_URL: "" },
+    /crashy-sidecar: listening on/,
+  );
+  processes.push(sidecar);
+  const built = await buildPage();
+  const html = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+  const script = await (await fetch(`http://127.0.0.1:${port}/page.js`)).text();
+  const stale = "the bundle's page differs from sidecar/page: run `npm run build`";
+  expect(html, stale).toBe(built.html);
+  expect(script, stale).toBe(built.script);
+  expect(script).toContain("function drawTimeline(");
+  await sidecar.stop("SIGTERM");
+});
 
 test("the page shows the verdict, the probe marks and the restart, in Chromium", async () => {
   const appPort = await freePort();

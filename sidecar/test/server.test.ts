@@ -1,18 +1,26 @@
 // The endpoints, on the Hono app with a real sidecar probing a real local server.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, expectTypeOf, test, vi } from "vitest";
+import type { ProbeRecord } from "../../probe/src/worker.ts";
 import { promtoolCheckMetrics } from "../../test/promtool.ts";
+import { buildPage } from "../page/build.ts";
 import { loadConfig } from "../src/config.ts";
 import { parseExposition, findSample } from "../src/exposition.ts";
+import type { PageFiles } from "../src/page.ts";
+import type { Restart } from "../src/scraper.ts";
 import { createServer as createSidecarServer } from "../src/server.ts";
-import { createSidecar, type SidecarStatus } from "../src/sidecar.ts";
+import { createSidecar, type SidecarEvent } from "../src/sidecar.ts";
+import type { SidecarStatus } from "../src/status.ts";
 
 let target: Server;
 let status = 200;
 let startTime = 1764198693.123;
+// The bytes the bundle embeds (sidecar/page, built): unbundled, the server has no page of its own.
+let page: PageFiles;
 
 beforeAll(async () => {
+  page = await buildPage();
   target = createServer((req, res) => {
     if (req.url === "/metrics") return void res.end(`crashy_start_time_seconds ${startTime}\n`);
     res.writeHead(status).end();
@@ -33,7 +41,7 @@ function sidecarFor(env: Record<string, string> = {}) {
     ...env,
   });
   const sidecar = createSidecar({ config });
-  return { sidecar, app: createSidecarServer(sidecar) };
+  return { sidecar, app: createSidecarServer(sidecar, page) };
 }
 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -178,7 +186,7 @@ describe("sidecar endpoints", () => {
         // A probe that never settles until released: the loop is stuck in it.
         prober: () => new Promise((resolve) => (release = () => resolve({ result: "success", output: "", statusCode: 200, durationSeconds: 0 }))),
       });
-      const app = createSidecarServer(sidecar);
+      const app = createSidecarServer(sidecar, page);
       sidecar.start();
       await vi.advanceTimersByTimeAsync(30_000);
       expect((await app.request("/healthz")).status).toBe(200);
@@ -197,9 +205,9 @@ describe("sidecar endpoints", () => {
 
   test("the page and its script use relative URLs only and load nothing from elsewhere", async () => {
     const { app } = sidecarFor();
-    const page = await app.request("/");
-    expect(page.headers.get("content-security-policy")).toMatch(/default-src 'self'/);
-    const html = await page.text();
+    const index = await app.request("/");
+    expect(index.headers.get("content-security-policy")).toMatch(/default-src 'self'/);
+    const html = await index.text();
     const script = await (await app.request("/page.js")).text();
     expect(html).toContain('<script src="page.js"></script>');
     expect(script).toContain('fetch("api/status"');
@@ -207,4 +215,37 @@ describe("sidecar endpoints", () => {
     expect(`${html}${script}`.match(/https?:\/\/[^"'\s]+/g)).toEqual(["http://www.w3.org/2000/svg"]);
     expect((await app.request("/nope")).status).toBe(404);
   });
+
+  test("the page and its script are the built files, with the page's headers", async () => {
+    const { app } = sidecarFor();
+    const csp = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:";
+    const index = await app.request("/");
+    expect(index.status).toBe(200);
+    expect(await index.text()).toBe(page.html);
+    expect(Object.fromEntries(index.headers)).toEqual({
+      "content-type": "text/html; charset=UTF-8",
+      "content-security-policy": csp,
+      "cache-control": "no-store",
+    });
+    const script = await app.request("/page.js");
+    expect(script.status).toBe(200);
+    expect(await script.text()).toBe(page.script);
+    expect(Object.fromEntries(script.headers)).toEqual({
+      "content-type": "text/javascript; charset=utf-8",
+      "content-security-policy": csp,
+      "cache-control": "no-store",
+    });
+  });
+
+  test("unbundled, a server without the page is refused at creation, not at the first request", () => {
+    const { sidecar } = sidecarFor();
+    expect(() => createSidecarServer(sidecar)).toThrow(/page is built into its bundle/);
+  });
 });
+
+// Checked by tsc (npm run typecheck), not at run time: the lists in SidecarStatus are the very
+// records the sidecar keeps, so a field added to one of them must be added to status.ts as well.
+// (`branded` compares SidecarEvent's Omit<...> & {...} by its properties, not by its form.)
+expectTypeOf<SidecarStatus["probes"][number]>().toEqualTypeOf<ProbeRecord>();
+expectTypeOf<SidecarStatus["events"][number]>().branded.toEqualTypeOf<SidecarEvent>();
+expectTypeOf<SidecarStatus["restarts"][number]>().toEqualTypeOf<Restart>();

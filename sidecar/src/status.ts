@@ -1,0 +1,119 @@
+// What GET /api/status answers: the one shape that sidecar.ts's status() returns and that the
+// server, the page (sidecar/page/page.ts, in the browser) and the tests compile against.
+// Types only, and none from Node: the page's browser-only type check reads this file too.
+// It travels as JSON, so a field that may be undefined is optional here (JSON.stringify drops it).
+import type { ProbeResult, ProbeType } from "../../probe/src/types.ts";
+
+/** The settings the sidecar runs with, from its environment. */
+export type StatusConfig = {
+  /** Which probe of the container this is: it decides what a failure leads to. */
+  probeType: ProbeType;
+  probeUrl: string;
+  periodSeconds: number;
+  timeoutSeconds: number;
+  failureThreshold: number;
+  successThreshold: number;
+  initialDelaySeconds: number;
+  /** The app's /metrics, scraped for its start time; "" when scraping is switched off. */
+  metricsUrl: string;
+  scrapeIntervalSeconds: number;
+  /** The container named in events, such as "crashy-app". */
+  containerName: string;
+};
+
+/**
+ * What the kubelet's result means for the container and the pod: a liveness or startup Failure is
+ * "restart-pending" (the kubelet kills and restarts it; the sidecar holds until it sees the new
+ * instance), a readiness Failure "not-ready" (out of the Service's endpoints, never restarted), a
+ * startup probe that has not succeeded yet "starting".
+ */
+export type VerdictState = "healthy" | "restart-pending" | "ready" | "not-ready" | "starting" | "started";
+
+/** The kubelet's view after the thresholds: the results manager's value for the current instance. */
+export type StatusVerdict = {
+  state: VerdictState;
+  /** The kubelet's result is Success: healthy, ready or started. */
+  healthy: boolean;
+  /** The verdict in words, such as "restart pending: the kubelet restarts the container". */
+  text: string;
+  /** No probes until the restart is seen (worker.go onHold after a liveness or startup failure). */
+  onHold: boolean;
+  consecutiveFailures: number;
+  consecutiveSuccesses: number;
+  /** Failed probes left before the failure threshold is reached. */
+  probesUntilRestart: number;
+};
+
+/** Totals since the sidecar started; the lists below keep only the newest. */
+export type StatusCounters = {
+  /** Probes that counted (errored ones are thrown away, as the kubelet does); 0 until the first. */
+  probes: number;
+  successful: number;
+  failed: number;
+  /** Probes that errored (result "unknown") even after their retries: shown, never counted. */
+  unknown: number;
+  /** Restarts of the app seen through its start time. */
+  restarts: number;
+  scrapesOk: number;
+  scrapesFailed: number;
+};
+
+/** The scrape of the app's /metrics, by which restarts are seen. */
+export type StatusScrape = {
+  /** False when METRICS_URL is empty. */
+  enabled: boolean;
+  /** Whether the last scrape succeeded; false before the first. */
+  up: boolean;
+  /** Epoch ms of the last scrape; absent before the first. */
+  lastAt?: number;
+  /** Why the last scrape failed; absent unless it did. */
+  error?: string;
+  /** The app's start time (seconds since the epoch) from the last successful scrape. */
+  startTimeSeconds?: number;
+};
+
+/** One probe run (the probe worker's record). */
+export type StatusProbe = {
+  /** Epoch ms at which the probe started. */
+  at: number;
+  result: ProbeResult;
+  /** The kubelet's output: failure message, warning or error; "" for a plain success. */
+  output: string;
+  /** A success the kubelet reports with a ProbeWarning event. */
+  warning: boolean;
+  /** The last HTTP status received; 0 when no response came. */
+  statusCode: number;
+  durationSeconds: number;
+};
+
+/** An event as `kubectl events` shows it, in the kubelet's words. */
+export type StatusEvent = {
+  /** Epoch ms. */
+  at: number;
+  type: "Normal" | "Warning";
+  /** The prober's reasons, "Killing" for what the kubelet does on a liveness or startup failure, and "Started" when a restart of the app is seen. */
+  reason: "Unhealthy" | "ProbeWarning" | "Killing" | "Started";
+  message: string;
+};
+
+/** A restart of the app, seen as a change of its start time. */
+export type StatusRestart = {
+  /** Epoch ms at which the restart was noticed. */
+  detectedAt: number;
+  /** The new start time of the app, seconds since the epoch. */
+  startTimeSeconds: number;
+  previousStartTimeSeconds: number;
+};
+
+/** The body of GET /api/status. Lists are oldest first and bounded (sidecar.ts's *_HISTORY). */
+export type SidecarStatus = {
+  /** The sidecar's clock (epoch ms) when it answered: the page measures "ago" against it. */
+  now: number;
+  config: StatusConfig;
+  verdict: StatusVerdict;
+  counters: StatusCounters;
+  scrape: StatusScrape;
+  probes: StatusProbe[];
+  restarts: StatusRestart[];
+  events: StatusEvent[];
+};
