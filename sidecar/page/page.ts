@@ -34,17 +34,18 @@ function render(s: SidecarStatus): void {
   byId("spec").textContent =
     "period " + c.periodSeconds + " s, timeout " + c.timeoutSeconds + " s, failure threshold " + c.failureThreshold +
     ", success threshold " + c.successThreshold + ", initial delay " + c.initialDelaySeconds + " s";
+  byId("probe-type").textContent = c.probeType;
+  document.title = "crashy sidecar: " + c.probeType.toLowerCase() + " probe";
   const verdict = byId("verdict");
-  if (s.counters.probes === 0) {
+  verdict.dataset.state = v.state;
+  if (s.counters.probes === 0 && v.state !== "restart-pending") {
     verdict.dataset.verdict = "unknown";
     verdict.textContent = "waiting for the first probe";
   } else {
     verdict.dataset.verdict = v.healthy ? "healthy" : "unhealthy";
     verdict.textContent = v.text;
   }
-  byId("countdown").textContent = v.healthy
-    ? "would be restarted in " + plural(v.probesUntilRestart, "failed probe")
-    : "restart requested; healthy again after " + plural(c.successThreshold, "successful probe") + " in a row";
+  byId("countdown").textContent = countdown(s);
   byId("threshold").textContent = String(c.failureThreshold);
   const meter = byId("meter");
   meter.replaceChildren();
@@ -69,6 +70,27 @@ function render(s: SidecarStatus): void {
     return row;
   });
   byId("events").replaceChildren(...rows);
+}
+
+/** What comes next, in the words of what the kubelet does with this probe type's results. */
+function countdown(s: SidecarStatus): string {
+  const v = s.verdict;
+  const failures = plural(v.probesUntilRestart, "more failed probe") + " in a row";
+  const successes = plural(s.config.successThreshold, "successful probe") + " in a row";
+  switch (v.state) {
+    case "healthy":
+      return "would be restarted after " + failures;
+    case "restart-pending":
+      return "the kubelet probes nothing more until the container restarts; the sidecar sees the restart in the app's start time";
+    case "ready":
+      return "would be taken out of the Service after " + failures + "; never restarted for it";
+    case "not-ready":
+      return "back in the Service after " + successes + "; not restarted meanwhile";
+    case "starting":
+      return "liveness and readiness probes wait for this one; restarted after " + failures;
+    case "started":
+      return "the startup probe is done until the next restart";
+  }
 }
 
 /** Probe marks, restart lines and "threshold reached" triangles, newest on the right. */

@@ -104,7 +104,9 @@ test("the page shows the verdict, the probe marks and the restart, in Chromium",
     await page.waitForSelector("svg#timeline line.restart", { state: "attached", timeout: 5_000 });
 
     expect(await page.textContent("#verdict")).toBe("healthy");
-    expect(await page.textContent("#countdown")).toBe("would be restarted in 3 failed probes");
+    expect(await page.textContent("#probe-type")).toBe("Liveness");
+    expect(await page.title()).toBe("crashy sidecar: liveness probe");
+    expect(await page.textContent("#countdown")).toBe("would be restarted after 3 more failed probes in a row");
     expect(await page.locator("svg#timeline rect.mark.failure").count()).toBeGreaterThanOrEqual(3);
     expect(await page.locator("svg#timeline rect.mark.success").count()).toBeGreaterThanOrEqual(2);
     expect(await page.locator("svg#timeline text.killing").count()).toBeGreaterThanOrEqual(1);
