@@ -73,13 +73,44 @@ describe("the local pod", () => {
       const events = reasons(pod.lines);
       const killIndex = events.indexOf("Killing: Container crashy-app failed liveness probe, will be restarted");
       expect(events.slice(killIndex - 3, killIndex)).toEqual(Array(3).fill("Unhealthy: Liveness probe failed: HTTP probe failed with statuscode: 500"));
-      expect(events.slice(killIndex + 1, killIndex + 3)).toEqual(["Created: Created container: crashy-app", "Started: Started container crashy-app"]);
-      expect(events.slice(0, 2)).toEqual(["Created: Created container: probe-sidecar", "Started: Started container probe-sidecar"]);
+      expect(events.slice(killIndex + 1, killIndex + 4)).toEqual([
+        'Pulled: Container image "crashy-app:1.0.0" already present on machine',
+        "Created: Created container: crashy-app",
+        "Started: Started container crashy-app",
+      ]);
+      expect(events.slice(0, 3)).toEqual([
+        'Pulled: Container image "crashy-sidecar:1.0.0" already present on machine',
+        "Created: Created container: probe-sidecar",
+        "Started: Started container probe-sidecar",
+      ]);
       expect(pod.runner.output()).toMatch(/crashy-app-local\s+2\/2\s+Running\s+1 \(\d+s ago\)/);
     } finally {
       await pod.stop();
     }
   });
+
+  it("CRASH_AFTER=0: restarts at once twice, then waits out the back-off from the third kill (kuberuntime doBackOff), and marks what the spam filter drops", async () => {
+    const pod = await startPod({ CRASH_AFTER: "0" });
+    try {
+      const startedApp = () => pod.lines.filter((l) => /(Normal\s+Started\s+\S+\s+Started container crashy-app)$/.test(l.text));
+      const kills = () => pod.lines.filter((l) => l.text.includes("Container crashy-app failed liveness probe, will be restarted"));
+      await eventually(async () => (startedApp().length >= 4 ? true : undefined), 40_000, "the third restart");
+      const [k1, k2, k3] = kills();
+      const next = (after: Line) => startedApp().find((l) => l.at > after.at)!.at - after.at;
+      // The kill itself takes up to the 2 s minimum grace; the app stops on SIGTERM in well under it.
+      expect(next(k1!)).toBeLessThan(2_500);
+      expect(next(k2!)).toBeLessThan(2_500);
+      expect(next(k3!)).toBeGreaterThanOrEqual(10_000);
+      const backoff = pod.lines.find((l) => l.text.includes("Back-off restarting failed container crashy-app in pod crashy-app-local_default("));
+      expect(backoff!.at).toBeGreaterThanOrEqual(k3!.at);
+      expect(pod.runner.output()).toMatch(/crashy-app-local\s+1\/2\s+CrashLoopBackOff/);
+      // More than 25 events about the pod by now: client-go's spam filter would drop the rest.
+      expect(pod.runner.output()).toContain("(dropped = not sent to the API server");
+      expect(pod.lines.some((l) => /^dropped( \(x\d+\))?\s+(Normal|Warning)/.test(l.text))).toBe(true);
+    } finally {
+      await pod.stop();
+    }
+  }, 60_000);
 
   it("restarts a hung app through probe timeouts", async () => {
     const pod = await startPod({ CRASH_AFTER: "1.5", CRASH_MODE: "hang" });
