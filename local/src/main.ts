@@ -3,7 +3,7 @@
 // probe, kill, restart, back-off and event rules. The real thing is `kubectl apply -k k8s`.
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import process from "node:process";
 import { z } from "zod";
 import { ConfigError, configErrorLines, envPort, parseEnv } from "../../lib/env.ts";
@@ -14,6 +14,7 @@ import { loadConfig as loadSidecarConfig } from "../../sidecar/src/config.ts";
 import { deploymentFile, loadPodSpec, ManifestError, manifestErrorLines, type ContainerSpec } from "./manifest.ts";
 import { projectRoot } from "./paths.ts";
 import { createLocalPod, type PodContainerSpec } from "./pod.ts";
+import { renderKustomization } from "./render.ts";
 
 const PROGRAM = "crashy-local";
 /** Every container of the pod shares the pod's IP; here that is loopback. */
@@ -61,8 +62,9 @@ function parseOrFail<T>(program: string, parse: () => T): T {
 }
 
 async function main(): Promise<void> {
-  const file = deploymentFile();
-  const spec = parseOrFail(PROGRAM, () => loadPodSpec(file));
+  // `npm start -- <manifest file or kustomization directory>`; k8s/base by default.
+  const file = process.argv[2] === undefined ? deploymentFile() : resolve(process.argv[2]);
+  const spec = parseOrFail(PROGRAM, () => loadPodSpec(file, renderKustomization(file)));
   const overrides = parseOrFail(PROGRAM, () => parseEnv(overridesSchema, process.env));
   const podName = `${spec.deployment}-local`;
 

@@ -207,9 +207,12 @@ const PROBE_FIELDS: [ProbeType, "livenessProbe" | "readinessProbe" | "startupPro
   ["Startup", "startupProbe"],
 ];
 
-/** Reads the first Deployment in `file` as the API server would, and the pod the runner runs. */
-export function loadPodSpec(file: string = deploymentFile()): PodSpec {
-  const raw = readDeployment(file);
+/**
+ * Reads the first Deployment in `file` as the API server would, and the pod the runner runs.
+ * `text`, when given, is the file's YAML already read (a kustomization rendered by render.ts).
+ */
+export function loadPodSpec(file: string = deploymentFile(), text?: string): PodSpec {
+  const raw = readDeployment(file, text);
   const decoded = deploymentSchema.safeParse(withoutNulls(raw));
   if (!decoded.success) throw new ManifestError(file, decodingProblems(decoded.error, raw));
   const problems: string[] = [];
@@ -219,10 +222,10 @@ export function loadPodSpec(file: string = deploymentFile()): PodSpec {
   return pod;
 }
 
-function readDeployment(file: string): Record<string, unknown> {
+function readDeployment(file: string, given?: string): Record<string, unknown> {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = given ?? readFileSync(file, "utf8");
   } catch (error) {
     throw new ManifestError(file, [`cannot read the manifest: ${(error as Error).message}`]);
   }
