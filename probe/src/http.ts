@@ -226,9 +226,9 @@ export function formatTarget(action: Pick<HttpGetAction, "scheme" | "host" | "po
     return { ...base, href, requestUri: "/", noHost: true };
   }
   const path = slashed(parts.path);
-  const query = parts.query === undefined ? "" : `?${nodeSafeQuery(parts.query)}`;
+  const query = parts.query === undefined ? "" : `?${parts.query}`;
   const fragment = parts.fragment === undefined ? "" : `#${parts.fragment}`;
-  return { ...base, href: `${scheme}://${host}${path}${query}${fragment}`, requestUri: `${path || "/"}${query}` };
+  return { ...base, href: `${scheme}://${host}${path}${query}${fragment}`, requestUri: `${path || "/"}${nodeSafeQuery(query)}` };
 }
 
 /** URL.String() puts a "/" before a relative path when there is a host. */
