@@ -7,8 +7,7 @@ import { join, relative, resolve } from "node:path";
 import process from "node:process";
 import { z } from "zod";
 import { ConfigError, configErrorLines, envPort, parseEnv } from "../../lib/env.ts";
-import { createHttpProber } from "../../probe/src/http.ts";
-import type { ProbeFn, ProbeSpec } from "../../probe/src/types.ts";
+import { createProber } from "../../probe/src/handlers.ts";
 import { loadConfig as loadAppConfig } from "../../services/src/config.ts";
 import { loadConfig as loadSidecarConfig } from "../../sidecar/src/config.ts";
 import { deploymentFile, loadPodSpec, ManifestError, manifestErrorLines, type ContainerSpec } from "./manifest.ts";
@@ -124,7 +123,7 @@ async function main(): Promise<void> {
     uid: randomUUID(),
     containers,
     terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
-    createProber,
+    createProber: (probe) => createProber(probe.action, probe.timeoutSeconds),
     write: (line) => console.log(line),
     colour,
   });
@@ -146,14 +145,6 @@ async function main(): Promise<void> {
   // No container may outlive the runner, whatever ends it.
   process.on("exit", () => pod.killNow());
   pod.start();
-}
-
-/** The prober of one probe's action. */
-function createProber(spec: ProbeSpec): ProbeFn {
-  const { action } = spec;
-  if (action.kind !== "httpGet") throw new Error(`${PROGRAM}: ${action.kind} probes are not supported yet`);
-  const url = `${action.scheme.toLowerCase()}://${action.host}:${action.port}${action.path.startsWith("/") ? "" : "/"}${action.path}`;
-  return createHttpProber({ url, timeoutSeconds: spec.timeoutSeconds });
 }
 
 await main();

@@ -1,9 +1,24 @@
 // The sidecar's configuration, read from the environment. The schema is the single source of the
 // Config type, its defaults (the kubelet's, where the kubelet has one) and its error messages.
 import { z } from "zod";
-import { envChoice, envHttpUrl, envHost, envNumber, envPort, envText, parseEnv, type Env } from "../../lib/env.ts";
+import { envChoice, envHttpUrl, envHost, envNumber, envPort, envText, envVar, parseEnv, type Env } from "../../lib/env.ts";
 import { envLogFormat } from "../../lib/log.ts";
-import { PROBE_TYPES } from "../../probe/src/types.ts";
+import { httpGetActionFromUrl } from "../../probe/src/http.ts";
+import { PROBE_TYPES, type ProbeAction } from "../../probe/src/types.ts";
+
+/**
+ * What to probe, as a URL: http:// or https:// is an httpGet probe (scheme HTTP or HTTPS), tcp://
+ * a tcpSocket probe, which only opens a connection.
+ */
+const PROBE_TARGET = "an http://, https:// or tcp:// URL, such as http://127.0.0.1:8080/health or tcp://127.0.0.1:8080";
+function probeTarget(text: string): { url: string; action: ProbeAction } | undefined {
+  const url = URL.canParse(text) ? new URL(text) : undefined;
+  if (!url || url.hostname === "") return undefined;
+  if (url.protocol === "http:" || url.protocol === "https:") return { url: url.href, action: httpGetActionFromUrl(url) };
+  // A TCP probe needs a port and has no path to speak of.
+  if (url.protocol !== "tcp:" || url.port === "" || !["", "/"].includes(url.pathname) || url.search !== "") return undefined;
+  return { url: `tcp://${url.host}`, action: { kind: "tcpSocket", host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port) } };
+}
 
 // The kubelet takes whole seconds; fractions are accepted here so demos and tests can go faster.
 const seconds = (fallback: number) =>
@@ -16,7 +31,7 @@ export const configSchema = z
     // Which of the container's probes this is: it sets the kubelet's initial result, what a failure
     // leads to (a restart, or leaving the Service), and the words of events, metrics and the page.
     PROBE_TYPE: envChoice(PROBE_TYPES, "Liveness"),
-    PROBE_URL: envHttpUrl("http://127.0.0.1:8080/health"),
+    PROBE_URL: envVar(probeTarget("http://127.0.0.1:8080/health")!, PROBE_TARGET, probeTarget),
     PROBE_PERIOD_SECONDS: seconds(10),
     PROBE_TIMEOUT_SECONDS: seconds(1),
     PROBE_FAILURE_THRESHOLD: threshold(3),
@@ -49,7 +64,8 @@ export const configSchema = z
   .transform((env) => ({
     probe: {
       type: env.PROBE_TYPE,
-      url: env.PROBE_URL,
+      url: env.PROBE_URL.url,
+      action: env.PROBE_URL.action,
       periodSeconds: env.PROBE_PERIOD_SECONDS,
       timeoutSeconds: env.PROBE_TIMEOUT_SECONDS,
       failureThreshold: env.PROBE_FAILURE_THRESHOLD,

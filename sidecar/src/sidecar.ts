@@ -5,7 +5,7 @@
 // (server.ts) and no process handling (node.ts).
 import { systemTimers, type Timers } from "../../lib/clock.ts";
 import { createRing } from "../../lib/ring.ts";
-import { createHttpProber } from "../../probe/src/http.ts";
+import { createProber } from "../../probe/src/handlers.ts";
 import { createResultsManager, type Result } from "../../probe/src/results.ts";
 import type { ProbeFn, ProbeType } from "../../probe/src/types.ts";
 import { createProbeWorker, type ContainerStatus, type ProbeEvent, type ProbeRecord } from "../../probe/src/worker.ts";
@@ -95,7 +95,7 @@ export function createSidecar({ config, timers = systemTimers, prober, onEvent, 
   const worker = createProbeWorker({
     type,
     spec: config.probe,
-    probe: prober ?? createHttpProber({ url: config.probe.url, timeoutSeconds: config.probe.timeoutSeconds }),
+    probe: prober ?? createProber(config.probe.action, config.probe.timeoutSeconds),
     // The sidecar knows no other probe of the container: a startup probe's own Success is what
     // starts it; for the other types, the container counts as started.
     status: () => ({ ...container, started: type !== "Startup" || results.get(container.id) === "success" }),

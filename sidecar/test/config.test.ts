@@ -4,12 +4,15 @@ import { loadConfig } from "../src/config.ts";
 
 const problems = (env: Record<string, string>) => problemsOf(loadConfig, env);
 
+const TARGET = "an http://, https:// or tcp:// URL, such as http://127.0.0.1:8080/health or tcp://127.0.0.1:8080";
+
 describe("sidecar configuration", () => {
   it("has the kubelet's defaults and the app's URLs in the same pod when nothing is set", () => {
     expect(loadConfig({})).toEqual({
       probe: {
         type: "Liveness",
         url: "http://127.0.0.1:8080/health",
+        action: { kind: "httpGet", scheme: "HTTP", host: "127.0.0.1", port: 8080, path: "/health", httpHeaders: [] },
         periodSeconds: 10,
         timeoutSeconds: 1,
         failureThreshold: 3,
@@ -37,6 +40,14 @@ describe("sidecar configuration", () => {
     expect(loadConfig({ METRICS_URL: "" }).scrape.url).toBe("");
   });
 
+  it("takes tcp:// probe URLs as a tcpSocket probe", () => {
+    expect(loadConfig({ PROBE_URL: "tcp://127.0.0.1:8080" }).probe).toMatchObject({
+      url: "tcp://127.0.0.1:8080",
+      action: { kind: "tcpSocket", host: "127.0.0.1", port: 8080 },
+    });
+    expect(loadConfig({ PROBE_URL: "tcp://[::1]:8080/" }).probe.action).toEqual({ kind: "tcpSocket", host: "::1", port: 8080 });
+  });
+
   it("takes https probe URLs, as the kubelet's scheme: HTTPS", () => {
     expect(loadConfig({ PROBE_URL: "https://10.0.0.7:8443/healthz" }).probe.url).toBe("https://10.0.0.7:8443/healthz");
   });
@@ -50,9 +61,11 @@ describe("sidecar configuration", () => {
     ["PROBE_SUCCESS_THRESHOLD", "", "expected a whole number >= 1, such as 3"],
     ["PROBE_INITIAL_DELAY_SECONDS", "-3", "expected a number of seconds >= 0, such as 0 or 5"],
     ["SCRAPE_INTERVAL_SECONDS", "0", "expected a number of seconds > 0, such as 10 or 0.5"],
-    ["PROBE_URL", "ftp://127.0.0.1/health", "expected an http:// or https:// URL, such as http://127.0.0.1:8080/health"],
-    ["PROBE_URL", "127.0.0.1:8080/health", "expected an http:// or https:// URL, such as http://127.0.0.1:8080/health"],
-    ["PROBE_URL", "", "expected an http:// or https:// URL, such as http://127.0.0.1:8080/health"],
+    ["PROBE_URL", "ftp://127.0.0.1/health", `expected ${TARGET}`],
+    ["PROBE_URL", "127.0.0.1:8080/health", `expected ${TARGET}`],
+    ["PROBE_URL", "", `expected ${TARGET}`],
+    ["PROBE_URL", "tcp://127.0.0.1", `expected ${TARGET}`],
+    ["PROBE_URL", "tcp://127.0.0.1:8080/health", `expected ${TARGET}`],
     ["METRICS_URL", "file:///etc/passwd", "expected an http:// or https:// URL, such as http://127.0.0.1:8080/health, or empty to disable"],
     ["PORT", "99999", "expected a port number from 1 to 65535"],
     ["PROBE_TYPE", "liveness", 'expected one of "Liveness", "Readiness", "Startup"'],

@@ -53,7 +53,7 @@ describe("the sidecar's Node entry", () => {
     });
     expect(await sidecar.exited).toBe(2);
     expect(sidecar.output().trim().split("\n")).toEqual([
-      'crashy-sidecar: PROBE_URL="ftp://127.0.0.1/health" is invalid: expected an http:// or https:// URL, such as http://127.0.0.1:8080/health',
+      'crashy-sidecar: PROBE_URL="ftp://127.0.0.1/health" is invalid: expected an http://, https:// or tcp:// URL, such as http://127.0.0.1:8080/health or tcp://127.0.0.1:8080',
       'crashy-sidecar: PROBE_PERIOD_SECONDS="0" is invalid: expected a number of seconds > 0, such as 10 or 0.5',
       'crashy-sidecar: PROBE_FAILURE_THRESHOLD="three" is invalid: expected a whole number >= 1, such as 3',
     ]);

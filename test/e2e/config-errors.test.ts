@@ -31,8 +31,11 @@ const TABLE: Row[] = [
   { program: "app", name: "HOST", values: HOSTS, expected: ADDRESS },
   { program: "app", name: "CRASH_AFTER", values: NON_NEGATIVE, expected: "a number of seconds >= 0, such as 60 or 2.5" },
   { program: "app", name: "CRASH_MODE", values: ["", "crash", "ERROR", "error,hang"], expected: 'one of "error", "hang", "exit"' },
+  { program: "app", name: "LOG_FORMAT", values: ["", "xml", "JSON"], expected: 'one of "text", "json"' },
 
-  { program: "sidecar", name: "PROBE_URL", values: ["", "ftp://127.0.0.1/health", "127.0.0.1:8080/health", "http://", "not a url"], expected: URL_TEXT },
+  { program: "sidecar", name: "PROBE_URL", values: ["", "ftp://127.0.0.1/health", "127.0.0.1:8080/health", "http://", "not a url", "tcp://127.0.0.1"], expected: "an http://, https:// or tcp:// URL, such as http://127.0.0.1:8080/health or tcp://127.0.0.1:8080" },
+  { program: "sidecar", name: "PROBE_TYPE", values: ["", "liveness", "Ready"], expected: 'one of "Liveness", "Readiness", "Startup"' },
+  { program: "sidecar", name: "LOG_FORMAT", values: ["xml"], expected: 'one of "text", "json"' },
   { program: "sidecar", name: "PROBE_PERIOD_SECONDS", values: POSITIVE, expected: "a number of seconds > 0, such as 10 or 0.5" },
   { program: "sidecar", name: "PROBE_TIMEOUT_SECONDS", values: POSITIVE, expected: "a number of seconds > 0, such as 10 or 0.5" },
   { program: "sidecar", name: "PROBE_FAILURE_THRESHOLD", values: THRESHOLD, expected: "a whole number >= 1, such as 3" },
