@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { parse as parseYamlDoc } from "yaml";
 import { find, id, parseYaml, render, ROOT, schemaProblems, type Obj } from "./kube.ts";
 
-const RENDERS = ["k8s", "k8s/overlays/prometheus", "k8s/overlays/podmonitor"] as const;
+const RENDERS = ["k8s", "k8s/overlays/prometheus", "k8s/overlays/podmonitor", "k8s/overlays/tcp-probe"] as const;
 const rendered = new Map<string, Obj[]>();
 beforeAll(() => {
   for (const dir of RENDERS) rendered.set(dir, render(dir));
@@ -46,6 +46,25 @@ function labelsMatch(selector: Record<string, string>, labels: Record<string, st
 }
 
 describe.each(RENDERS)("kubectl kustomize %s", (dir) => {
+  test("the sidecar's env mirrors the app's liveness probe, so its verdict is the kubelet's", () => {
+    const { app, sidecar, pod } = podOf(objectsOf(dir));
+    const probe = { ...PROBE_DEFAULTS, ...app.livenessProbe };
+    const handler = probe.httpGet ?? probe.tcpSocket;
+    const port = resolvePort(pod.spec, handler.port, app).port;
+    const env = envOf(sidecar);
+    expect(env).toMatchObject({
+      PROBE_URL: probe.httpGet ? `http://127.0.0.1:${port}${probe.httpGet.path}` : `tcp://127.0.0.1:${port}`,
+      PROBE_INITIAL_DELAY_SECONDS: String(probe.initialDelaySeconds),
+      PROBE_PERIOD_SECONDS: String(probe.periodSeconds),
+      PROBE_TIMEOUT_SECONDS: String(probe.timeoutSeconds),
+      PROBE_SUCCESS_THRESHOLD: String(probe.successThreshold),
+      PROBE_FAILURE_THRESHOLD: String(probe.failureThreshold),
+      METRICS_URL: `http://127.0.0.1:${port}/metrics`,
+    });
+    // The sidecar shows the liveness probe unless told otherwise.
+    expect(env.PROBE_TYPE ?? "Liveness").toBe("Liveness");
+  });
+
   test("every object is valid against the Kubernetes schemas, with no unknown field", async () => {
     expect(await schemaProblems(objectsOf(dir))).toEqual([]);
   });
@@ -89,7 +108,7 @@ describe.each(RENDERS)("kubectl kustomize %s", (dir) => {
       for (const c of allContainers(podSpec)) {
         for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe].filter(Boolean)) {
           // A probe's named port is looked up in its own container.
-          expect(() => resolvePort(podSpec, probe.httpGet.port, c), `${id(deployment)} ${c.name}`).not.toThrow();
+          expect(() => resolvePort(podSpec, (probe.httpGet ?? probe.tcpSocket).port, c), `${id(deployment)} ${c.name}`).not.toThrow();
         }
       }
     }
@@ -167,22 +186,6 @@ describe("the lab's pod (k8s)", () => {
     expect(Number(envOf(sidecar).PORT ?? 9102)).toBe(9102);
     expect(sidecar.livenessProbe.httpGet.path).toBe("/healthz");
     expect(resolvePort(pod.spec, sidecar.livenessProbe.httpGet.port, sidecar).port).toBe(9102);
-  });
-
-  test("the sidecar's env mirrors the app's liveness probe, so its verdict is the kubelet's", () => {
-    const { app, sidecar, pod } = podOf(objectsOf("k8s"));
-    const probe = { ...PROBE_DEFAULTS, ...app.livenessProbe };
-    const port = resolvePort(pod.spec, probe.httpGet.port, app).port;
-    const env = envOf(sidecar);
-    expect(env).toMatchObject({
-      PROBE_URL: `http://127.0.0.1:${port}${probe.httpGet.path}`,
-      PROBE_INITIAL_DELAY_SECONDS: String(probe.initialDelaySeconds),
-      PROBE_PERIOD_SECONDS: String(probe.periodSeconds),
-      PROBE_TIMEOUT_SECONDS: String(probe.timeoutSeconds),
-      PROBE_SUCCESS_THRESHOLD: String(probe.successThreshold),
-      PROBE_FAILURE_THRESHOLD: String(probe.failureThreshold),
-      METRICS_URL: `http://127.0.0.1:${port}/metrics`,
-    });
   });
 
   test("the NodePort Service sends port 80 and node port 30080 to the app's port", () => {

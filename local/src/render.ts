@@ -22,7 +22,9 @@ export function renderKustomization(path: string): string | undefined {
   if (result.error) throw new ManifestError(path, [`kubectl kustomize: ${result.error.message}`]);
   if (result.status !== 0) {
     const first = (result.stderr || result.stdout).trim().split("\n")[0] ?? "";
-    throw new ManifestError(path, [`kubectl kustomize failed (exit ${result.status}): ${first}`]);
+    // kubectl logs as klog does: `E1128 ... run.go:72] "command failed" err="<the reason>"`.
+    const reason = /err="(.*)"$/.exec(first)?.[1]?.replace(/\\"/g, '"') ?? first;
+    throw new ManifestError(path, [`kubectl kustomize failed: ${reason}`]);
   }
   return result.stdout;
 }

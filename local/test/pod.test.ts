@@ -1,6 +1,8 @@
 // `npm start` for real: the runner, the app and the sidecar as processes on loopback, crossing the
 // crash, the liveness kill and the restart in real time, with the manifest's 1 s probe period.
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { eventually, freePort, start, type Started } from "../../test/processes.ts";
 
@@ -8,12 +10,12 @@ const RUNNER = ["node", "dist/local/src/main.js"];
 
 type Line = { at: number; text: string };
 
-async function startPod(env: Record<string, string>, detached = false) {
+async function startPod(env: Record<string, string>, detached = false, args: string[] = []) {
   const appPort = await freePort();
   const sidecarPort = await freePort();
   const began = Date.now();
   const runner = await start(
-    RUNNER,
+    [...RUNNER, ...args],
     { APP_PORT: String(appPort), SIDECAR_PORT: String(sidecarPort), ...env },
     /Started container crashy-app/,
     15_000,
@@ -111,6 +113,36 @@ describe("the local pod", () => {
       await pod.stop();
     }
   }, 60_000);
+
+  it("npm start -- k8s/overlays/tcp-probe: a tcpSocket liveness probe passes while /health answers 500, so nothing restarts", async () => {
+    const pod = await startPod({ CRASH_AFTER: "1" }, false, ["k8s/overlays/tcp-probe"]);
+    try {
+      await eventually(async () => ((await fetch(`${pod.app}/health`)).status === 500 ? true : undefined), 5_000, "the crash");
+      // Well past CRASH_AFTER + 3 periods: a liveness probe on /health would have killed it by now.
+      await new Promise((r) => setTimeout(r, 4_500));
+      expect(reasons(pod.lines).filter((r) => r.startsWith("Killing") || r.startsWith("Unhealthy"))).toEqual([]);
+      expect(pod.runner.output()).toMatch(/crashy-app-local\s+2\/2\s+Running\s+0\s/);
+      // The sidecar probes what the kubelet probes: a TCP connection, which succeeds.
+      const status = (await (await fetch(`${pod.sidecar}/api/status`)).json()) as { config: { probeUrl: string }; verdict: { state: string }; counters: { failed: number } };
+      expect(status.config.probeUrl).toBe(`tcp://127.0.0.1:${pod.appPort}`);
+      expect(status.verdict.state).toBe("healthy");
+      expect(status.counters.failed).toBe(0);
+    } finally {
+      await pod.stop();
+    }
+  });
+
+  it("refuses a manifest the API server would refuse: one line per problem, naming the field, exit 2, nothing started", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "crashy-manifest-"));
+    const file = join(dir, "deployment.yaml");
+    const text = readFileSync("k8s/base/deployment.yaml", "utf8").replace("            failureThreshold: 3\n            terminationGracePeriodSeconds: 1", "            failureThreshold: 3\n            successThreshold: 2\n            terminationGracePeriodSeconds: 1");
+    writeFileSync(file, text);
+    const appPort = await freePort();
+    const runner = await start([...RUNNER, file], { APP_PORT: String(appPort) });
+    expect(await runner.exited).toBe(2);
+    expect(runner.output().trim()).toBe(`crashy-local: ${file}: spec.template.spec.containers[0].livenessProbe.successThreshold: Invalid value: 2: must be 1`);
+    expect(processesWithPort(appPort)).toEqual([]);
+  });
 
   it("restarts a hung app through probe timeouts", async () => {
     const pod = await startPod({ CRASH_AFTER: "1.5", CRASH_MODE: "hang" });
