@@ -1,11 +1,24 @@
 import { defineConfig } from "vitest/config";
 
+// Tests that need no built program, server process, browser or container: `npm run test:unit`
+// runs these alone, in seconds, for the inner loop. Everything else starts real parts.
+const UNIT = [
+  "lib/test/**/*.test.ts",
+  "probe/test/{worker,handlers}.test.ts",
+  "local/test/{backoff,events,format,kubelet,manifest,render}.test.ts",
+  "services/test/{app,config,lifecycle,process-metrics,run}.test.ts",
+  "sidecar/test/{config,exposition}.test.ts",
+];
+const IGNORED = ["node_modules/**", "dist/**"];
+
 export default defineConfig({
   test: {
-    include: ["**/*.test.ts"],
-    exclude: ["node_modules/**", "dist/**"],
     // Integration tests start real processes on loopback; give them room on a 2-core machine.
     testTimeout: 20_000,
     hookTimeout: 30_000,
+    projects: [
+      { extends: true, test: { name: "unit", include: UNIT, exclude: IGNORED } },
+      { extends: true, test: { name: "real", include: ["**/*.test.ts"], exclude: [...IGNORED, ...UNIT] } },
+    ],
   },
 });

@@ -7,7 +7,7 @@ import autocannon, { type Result } from "autocannon";
 import fc from "fast-check";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually, freePort, ROOT, sleep, start, type Started } from "../../test/processes.ts";
-import { APP_ENTRY, assertBuilt } from "../../sidecar/test/built.ts";
+import { APP_ENTRY, assertBuilt } from "../../test/built.ts";
 import { createApp } from "../src/app.ts";
 import { CRASH_MODES, loadConfig, type CrashMode } from "../src/config.ts";
 

@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { eventually, freePort, start } from "../../test/processes.ts";
-import { assertBuilt, SIDECAR_ENTRY } from "./built.ts";
+import { assertBuilt, SIDECAR_ENTRY } from "../../test/built.ts";
 
 let hanging: Server;
 let hangingUrl: string;

@@ -8,7 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually, freePort, sleep, start, type Started } from "../../test/processes.ts";
 import { findSample, parseExposition, type Sample } from "../src/exposition.ts";
 import { PROBE_HISTORY, type SidecarStatus } from "../src/sidecar.ts";
-import { assertBuilt, SIDECAR_ENTRY } from "./built.ts";
+import { assertBuilt, SIDECAR_ENTRY } from "../../test/built.ts";
 
 const running: Started[] = [];
 const targets: Target[] = [];

@@ -5,7 +5,7 @@ import { eventually, freePort, start, type Started } from "../../test/processes.
 import { promtoolCheckMetrics } from "../../test/promtool.ts";
 import { findSample, parseExposition } from "../src/exposition.ts";
 import type { SidecarStatus } from "../src/sidecar.ts";
-import { APP_ENTRY, assertBuilt, SIDECAR_ENTRY } from "./built.ts";
+import { APP_ENTRY, assertBuilt, SIDECAR_ENTRY } from "../../test/built.ts";
 
 const running: Started[] = [];
 beforeAll(() => assertBuilt());

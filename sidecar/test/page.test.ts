@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { eventually, freePort, ROOT, start, type Started } from "../../test/processes.ts";
 import { buildPage } from "../page/build.ts";
 import type { SidecarStatus } from "../src/status.ts";
-import { APP_ENTRY, assertBuilt, SIDECAR_ENTRY } from "./built.ts";
+import { APP_ENTRY, assertBuilt, SIDECAR_ENTRY } from "../../test/built.ts";
 
 const CHROMIUM_ARGS = [
   "--headless",

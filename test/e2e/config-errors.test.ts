@@ -3,7 +3,7 @@
 // expected, exit code 2, and nothing left listening.
 import { createConnection, createServer } from "node:net";
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertBuilt } from "../../sidecar/test/built.ts";
+import { assertBuilt } from "../../test/built.ts";
 import { freePort, start } from "../processes.ts";
 
 type Program = "app" | "sidecar" | "local";

@@ -1,7 +1,7 @@
 // Tests of real processes run the bundles that users and the images run; a stale build would test old code.
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT } from "../../test/processes.ts";
+import { ROOT } from "./processes.ts";
 
 export const SIDECAR_ENTRY = ["node", "dist/bundle/sidecar.mjs"];
 export const APP_ENTRY = ["node", "dist/bundle/app.mjs"];
@@ -9,7 +9,7 @@ export const APP_ENTRY = ["node", "dist/bundle/app.mjs"];
 /** Throws unless dist/ holds a build and bundles of every sidecar and service source at least as new as the source. */
 export function assertBuilt(): void {
   const bundled = Math.min(...["app", "sidecar"].map((b) => mtime(join(ROOT, "dist", "bundle", `${b}.mjs`))));
-  for (const dir of ["sidecar/src", "services/src", "lib"]) {
+  for (const dir of ["sidecar/src", "services/src", "probe/src", "lib"]) {
     for (const file of readdirSync(join(ROOT, dir)).filter((f) => f.endsWith(".ts"))) {
       if (file.includes("deno")) continue;
       const built = join(ROOT, "dist", dir, file.replace(/\.ts$/, ".js"));
