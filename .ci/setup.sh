@@ -2,7 +2,8 @@
 # Installs what the tests use for real on a Debian machine (as root): Node of .nvmrc's major
 # when the machine's is another, Debian's prometheus (and promtool), prometheus-blackbox-exporter,
 # chromium (the sidecar page's screenshot), wrk (the benchmark), the npm packages, and docker.io
-# with a local base image (.ci/docker.sh). Checks that kubectl can render k8s/.
+# with local base images for this machine's CPU and the other one (.ci/docker.sh, which installs
+# qemu-user-static for the other). Checks that kubectl can render k8s/.
 # Idempotent: what is already there is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,6 +68,9 @@ echo "setup: debian packages ready after $((SECONDS - started)) s"
 npm ci --no-audit --no-fund
 echo "setup: npm ci done after $((SECONDS - started)) s"
 
-# The container images' test needs a Docker engine and a local base image (no registry here).
+# The container images' tests need a Docker engine and local base images (no registry here):
+# one for this machine's CPU, one for the other (amd64 or arm64), whose images run under qemu.
 bash .ci/docker.sh >/dev/null
-echo "setup: docker ready after $((SECONDS - started)) s"
+case "$(dpkg --print-architecture)" in amd64) other=arm64 ;; *) other=amd64 ;; esac
+ARCH=$other bash .ci/docker.sh >/dev/null
+echo "setup: docker ready, for $(dpkg --print-architecture) and $other images, after $((SECONDS - started)) s"
