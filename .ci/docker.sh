@@ -41,12 +41,13 @@ fi
 if [ "$ARCH" != "$HOST_ARCH" ]; then
   qemu=qemu-$(case "$ARCH" in arm64) echo aarch64 ;; amd64) echo x86_64 ;; *) echo "$ARCH" ;; esac)
   if ! grep -qx enabled "/proc/sys/fs/binfmt_misc/$qemu" 2>/dev/null; then
+    # Mounted first, so that the packages' own set-up registers qemu with the kernel.
+    [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
     if ! dpkg -s qemu-user-static binfmt-support >/dev/null 2>&1; then
       log "installing qemu-user-static and binfmt-support, to make and run $ARCH images"
       apt-get update -qq
       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-user-static binfmt-support >/dev/null
     fi
-    [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
     update-binfmts --enable "$qemu" >/dev/null 2>&1 || true
   fi
   grep -qx enabled "/proc/sys/fs/binfmt_misc/$qemu" 2>/dev/null ||
