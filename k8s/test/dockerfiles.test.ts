@@ -5,7 +5,7 @@ import { describe, expect, test } from "vitest";
 import { find, render, ROOT } from "./kube.ts";
 
 type Instruction = { op: string; args: string; line: number };
-type Stage = { from: string; name: string | undefined; instructions: Instruction[] };
+type Stage = { from: string; platform: string | undefined; name: string | undefined; instructions: Instruction[] };
 
 /** Instructions, with continuation lines joined and comments dropped. */
 function parseDockerfile(text: string): { preamble: Instruction[]; stages: Stage[] } {
@@ -27,8 +27,10 @@ function parseDockerfile(text: string): { preamble: Instruction[]; stages: Stage
   const stages: Stage[] = [];
   for (const ins of instructions) {
     if (ins.op === "FROM") {
-      const [from, as, name] = ins.args.split(/\s+/);
-      stages.push({ from: from!, name: as?.toUpperCase() === "AS" ? name : undefined, instructions: [] });
+      const words = ins.args.split(/\s+/);
+      const platform = words.find((w) => w.startsWith("--platform="))?.slice("--platform=".length);
+      const [from, as, name] = words.filter((w) => !w.startsWith("--"));
+      stages.push({ from: from!, platform, name: as?.toUpperCase() === "AS" ? name : undefined, instructions: [] });
     } else if (stages.length === 0) preamble.push(ins);
     else stages.at(-1)!.instructions.push(ins);
   }
@@ -51,11 +53,29 @@ describe.each(IMAGES)("%s", (file, finalStage, container, command) => {
   const { preamble, stages } = dockerfile(file);
   const final = stages.at(-1)!;
 
-  test("takes its Node base from the BASE build argument, defaulting to a supported LTS", () => {
+  test("takes its Node base from the BASE build argument, defaulting to the LTS the project runs", () => {
     const arg = preamble.find((i) => i.op === "ARG" && i.args.startsWith("BASE="));
-    expect(arg?.args).toMatch(/^BASE=node:(22|24)-bookworm-slim$/);
-    expect(stages.filter((s) => s.from === "${BASE}").length).toBeGreaterThanOrEqual(2);
-    expect(stages.every((s) => s.from === "${BASE}" || s.from === "scratch" || stages.some((t) => t.name === s.from))).toBe(true);
+    const major = readFileSync(join(ROOT, ".nvmrc"), "utf8").trim().split(".")[0];
+    expect(arg?.args).toBe(`BASE=node:${major}-bookworm-slim`);
+    // BUILD_BASE is BASE unless a local, single-CPU base image needs a second one.
+    expect(preamble.find((i) => i.op === "ARG" && i.args.startsWith("BUILD_BASE="))?.args).toBe("BUILD_BASE=${BASE}");
+    expect(stages.filter((s) => s.from === "${BASE}").length).toBeGreaterThanOrEqual(1);
+    const bases = ["${BASE}", "${BUILD_BASE}", "scratch"];
+    expect(stages.every((s) => bases.includes(s.from) || stages.some((t) => t.name === s.from))).toBe(true);
+  });
+
+  test("builds for any CPU: JavaScript on the building machine's, node from BASE for the image's", () => {
+    const text = readFileSync(join(ROOT, file), "utf8");
+    expect(text).not.toMatch(/[-/]x64\b|x86_64|aarch64|linux\/(amd64|arm64)/); // no CPU in a path: it comes from the build
+    const stageOf = (name: string | undefined): Stage => stages.find((s) => s.name === name)!;
+    const root = (s: Stage): Stage => (stages.some((t) => t.name === s.from) ? root(stageOf(s.from)) : s);
+    // The stage that runs tsc and the bundler runs on BUILDPLATFORM: its native packages are the
+    // ones `npm ci` installed on the building machine.
+    const build = stages.find((s) => s.instructions.some((i) => i.op === "RUN" && /\btsc\b/.test(i.args)))!;
+    expect(root(build)).toMatchObject({ from: "${BUILD_BASE}", platform: "$BUILDPLATFORM" });
+    // The node the image runs, and the libraries it loads, come from a stage of the image's CPU.
+    const nodeFrom = final.instructions.find((i) => i.op === "COPY" && / \/rootfs \/$/.test(i.args))!.args.split(/\s+/)[0]!;
+    expect(root(stageOf(nodeFrom.replace("--from=", "")))).toMatchObject({ from: "${BASE}", platform: undefined });
   });
 
   test("is multi-stage, and the stage a plain build makes is last", () => {
@@ -97,6 +117,16 @@ describe.each(IMAGES)("%s", (file, finalStage, container, command) => {
 describe("Dockerfile.app's deno target", () => {
   const { stages } = dockerfile("Dockerfile.app");
   const deno = stages.find((s) => s.name === "deno")!;
+
+  test("takes deno for the image's CPU, and its libraries from BASE for that CPU", () => {
+    const rootfs = deno.instructions.find((i) => i.op === "COPY" && / \/rootfs \/$/.test(i.args))!.args.split(/\s+/)[0]!;
+    const build = stages.find((s) => `--from=${s.name}` === rootfs)!;
+    expect(build).toMatchObject({ from: "${BASE}", platform: undefined });
+    expect(build.instructions).toContainEqual(expect.objectContaining({ op: "ARG", args: "TARGETARCH" }));
+    const run = build.instructions.find((i) => i.op === "RUN" && /ldd/.test(i.args))!.args;
+    expect(run).toContain("linux-$cpu-glibc/deno");
+    expect(run).toMatch(/amd64\) echo x64/); // docker's name for the CPU, then Node's and Deno's
+  });
 
   test("runs the same sources on Deno, as the same user, with a compiled cache", () => {
     expect(deno).toBeDefined();

@@ -1,10 +1,10 @@
 // Helpers for the manifest tests: render with kubectl's kustomize, and check objects against the
 // Kubernetes API schemas that kubernetes-models generates from the OpenAPI spec.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import ts from "typescript";
 import { parseAllDocuments } from "yaml";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -47,14 +47,8 @@ function modelModule(o: Obj): string | undefined {
 
 const require = createRequire(import.meta.url);
 
-// kubernetes-models is CommonJS without an exports map; the prometheus-operator set is ESM only.
-async function load(spec: string): Promise<Obj | undefined> {
-  try {
-    return require(spec) as Obj;
-  } catch {
-    return (await import(spec).catch(() => undefined)) as Obj | undefined;
-  }
-}
+// Both sets are ES modules; a kind they do not have fails to import.
+const load = (spec: string): Promise<Obj | undefined> => import(spec).catch(() => undefined);
 
 /**
  * Problems with `objects` as Kubernetes API objects, one line each; [] when all are valid.
@@ -67,8 +61,8 @@ async function load(spec: string): Promise<Obj | undefined> {
  */
 export async function schemaProblems(objects: Obj[]): Promise<string[]> {
   const problems: string[] = [];
-  const imports: string[] = [];
-  const consts: string[] = [];
+  const imports: Line[] = [];
+  const consts: Line[] = [];
   for (const [i, o] of objects.entries()) {
     const spec = modelModule(o);
     const model = spec ? await load(spec) : undefined;
@@ -82,58 +76,72 @@ export async function schemaProblems(objects: Obj[]): Promise<string[]> {
     } catch (error) {
       problems.push(`${id(o)}: ${(error as Error).message}`);
     }
-    imports.push(`import type { I${o.kind} as T${i} } from ${JSON.stringify(spec)};`);
-    consts.push(`export const o${i}: T${i} = ${JSON.stringify(o, null, 1)};`);
+    imports.push({ text: `import type { I${o.kind} as T${i} } from ${JSON.stringify(spec)};`, path: "" });
+    consts.push(...literalLines(o, i, "", `export const o${i}: T${i} = `, ";"));
   }
-  if (consts.length > 0) problems.push(...typeProblems(objects, `${imports.join("\n")}\n${consts.join("\n")}\n`));
+  if (consts.length > 0) problems.push(...typeProblems(objects, [...imports, ...consts]));
   return problems;
 }
 
-function typeProblems(objects: Obj[], source: string): string[] {
-  const fileName = join(ROOT, "k8s", "test", "__objects__.ts");
-  const options: ts.CompilerOptions = {
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    types: [],
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.ESNext,
-    moduleResolution: ts.ModuleResolutionKind.Bundler,
-  };
-  const host = ts.createCompilerHost(options);
-  const getSourceFile = host.getSourceFile.bind(host);
-  host.getSourceFile = (name, language, ...rest) =>
-    name === fileName ? ts.createSourceFile(name, source, language) : getSourceFile(name, language, ...rest);
-  const fileExists = host.fileExists.bind(host);
-  host.fileExists = (name) => name === fileName || fileExists(name);
-  const program = ts.createProgram([fileName], options, host);
-  const sourceFile = program.getSourceFile(fileName)!;
-  return ts.getPreEmitDiagnostics(program, sourceFile).map((d) => {
-    const message = ts.flattenDiagnosticMessageText(d.messageText, "\n").split("\n").at(-1);
-    if (d.file !== sourceFile || d.start === undefined) return `schema check: ${message}`;
-    return `${objectAt(source, d.start, objects)}: ${pathAt(sourceFile, d.start)}: ${message}`;
-  });
+function typeProblems(objects: Obj[], lines: Line[]): string[] {
+  // tsc itself, not its API: TypeScript 7's compiler is a native program whose JavaScript API is
+  // unstable. The file sits under node_modules so that the models' imports resolve.
+  mkdirSync(join(ROOT, "node_modules", ".cache"), { recursive: true });
+  const dir = mkdtempSync(join(ROOT, "node_modules", ".cache", "crashy-schema-"));
+  try {
+    writeFileSync(join(dir, "objects.ts"), lines.map((l) => l.text).join("\n") + "\n");
+    const compilerOptions = {
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      types: [],
+      target: "es2022",
+      module: "esnext",
+      moduleResolution: "bundler",
+    };
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["objects.ts"] }));
+    const tsc = join(dirname(require.resolve("typescript/package.json")), "bin", "tsc");
+    const run = spawnSync(process.execPath, [tsc, "-p", dir, "--pretty", "false"], { encoding: "utf8" });
+    if (run.error) throw run.error;
+    return diagnostics(run.stdout).map(({ file, line, message }) => {
+      const at = file === "objects.ts" && line !== undefined ? lines[line - 1] : undefined;
+      if (!at || at.object === undefined) return `schema check: ${message}`;
+      return `${id(objects[at.object]!)}: ${at.path}: ${message}`;
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-/** Which object a position in the generated source falls in. */
-function objectAt(source: string, pos: number, objects: Obj[]): string {
-  const match = [...source.slice(0, pos).matchAll(/export const o(\d+):/g)].at(-1);
-  const o = match ? objects[Number(match[1])] : undefined;
-  return o ? id(o) : "schema check";
-}
-
-/** The property path of the node at `pos`, as `spec.template...` */
-function pathAt(file: ts.SourceFile, pos: number): string {
-  const path: string[] = [];
-  const visit = (node: ts.Node): void => {
-    if (pos < node.getStart(file) || pos >= node.getEnd()) return;
-    if (ts.isPropertyAssignment(node) && ts.isStringLiteral(node.name)) path.push(node.name.text);
-    if (ts.isArrayLiteralExpression(node)) {
-      const index = node.elements.findIndex((e) => pos >= e.getStart(file) && pos < e.getEnd());
-      if (index >= 0) path.push(`[${index}]`);
+/** tsc's `--pretty false` output: one diagnostic per unindented line, its message chain indented below it. */
+function diagnostics(output: string): { file?: string; line?: number; message: string }[] {
+  const found: { file?: string; line?: number; message: string }[] = [];
+  for (const text of output.split("\n")) {
+    if (text.trim() === "") continue;
+    if (/^\s/.test(text) && found.length > 0) {
+      found.at(-1)!.message = text.trim(); // the chain's last line is its most specific
+      continue;
     }
-    ts.forEachChild(node, visit);
-  };
-  visit(file);
-  return path.join(".").replace(/\.\[/g, "[");
+    const match = /^(.*)\((\d+),\d+\): error TS\d+: (.*)$/.exec(text);
+    if (match) found.push({ file: basename(match[1]!), line: Number(match[2]), message: match[3]! });
+    else found.push({ message: text.replace(/^error TS\d+: /, "") });
+  }
+  return found;
 }
+
+/** A line of the generated source: which object it belongs to, and the property path it starts. */
+type Line = { text: string; object?: number; path: string };
+
+/** `value` as a TypeScript literal, one property or element per line, each line with its path. */
+function literalLines(value: unknown, object: number, path: string, head: string, tail: string): Line[] {
+  const line = (text: string): Line => ({ text, object, path });
+  const children = Array.isArray(value)
+    ? value.map((v, i) => literalLines(v, object, `${path}[${i}]`, "", ","))
+    : value !== null && typeof value === "object"
+      ? Object.entries(value).map(([k, v]) => literalLines(v, object, path ? `${path}.${k}` : k, `${JSON.stringify(k)}: `, ","))
+      : undefined;
+  if (!children) return [line(`${head}${JSON.stringify(value)}${tail}`)];
+  const [open, close] = Array.isArray(value) ? ["[", "]"] : ["{", "}"];
+  return [line(`${head}${open}`), ...children.flat(), line(`${close}${tail}`)];
+}
+

@@ -292,6 +292,71 @@ describe("the PodMonitor overlay", () => {
     expect(containers.sort()).toEqual(["crashy-app", "probe-sidecar"]);
     for (const e of monitor.spec.podMetricsEndpoints) expect(e.path).toBe("/metrics");
   });
+
+  test("ships the plain Prometheus overlay's alerts, unchanged, as a PrometheusRule", () => {
+    const rule = find(objectsOf("k8s/overlays/podmonitor"), "PrometheusRule", "crashy");
+    const alerts = parseYamlDoc(readFileSync(join(ROOT, "k8s/overlays/prometheus/alerts.yml"), "utf8"));
+    expect(rule.spec).toEqual({ groups: alerts.groups });
+    expect(rule.spec.groups.flatMap((g: Obj) => g.rules.map((r: Obj) => r.alert))).toEqual(["CrashyLivenessProbeFailing", "CrashyRestartingTooOften"]);
+  });
+
+  test("ships the Grafana dashboard as a ConfigMap that Grafana's dashboard sidecar loads", () => {
+    const objects = objectsOf("k8s/overlays/podmonitor");
+    const configMaps = objects.filter((o) => o.kind === "ConfigMap" && o.metadata.labels?.grafana_dashboard === "1");
+    expect(configMaps.map(id)).toEqual(["ConfigMap/crashy-grafana-dashboard"]); // no hash suffix
+    const [file, text] = Object.entries(configMaps[0]!.data as Record<string, string>)[0]!;
+    expect(file).toBe("crashy.json");
+    const dashboard = JSON.parse(text);
+    expect(dashboard).toEqual(JSON.parse(readFileSync(join(ROOT, "k8s/grafana/crashy.json"), "utf8")));
+    expect(dashboard.uid).toMatch(/^[a-zA-Z0-9_-]{1,40}$/);
+    expect(dashboard.id).toBeUndefined(); // Grafana assigns ids; a fixed one clashes on import
+  });
+});
+
+describe("the Grafana dashboard (k8s/grafana/crashy.json)", () => {
+  const dashboard = JSON.parse(readFileSync(join(ROOT, "k8s/grafana/crashy.json"), "utf8"));
+  const panels: Obj[] = dashboard.panels;
+  const targets = panels.flatMap((p) => p.targets as Obj[]);
+  const redStep = (p: Obj) => p.fieldConfig.defaults.thresholds.steps.find((s: Obj) => s.color === "red")?.value;
+
+  test("queries the data source its variable names, in every panel and query", () => {
+    const variable = dashboard.templating.list.find((v: Obj) => v.type === "datasource");
+    expect(variable).toMatchObject({ name: "datasource", query: "prometheus" });
+    const ref = { type: "prometheus", uid: "${datasource}" };
+    for (const p of panels) expect(p.datasource, p.title).toEqual(ref);
+    for (const t of targets) expect(t.datasource, t.expr).toEqual(ref);
+    for (const v of dashboard.templating.list.filter((v: Obj) => v.type === "query")) expect(v.datasource, v.name).toEqual(ref);
+  });
+
+  test("every query selects the chosen namespace and pods", () => {
+    expect(targets.length).toBeGreaterThanOrEqual(10);
+    for (const t of targets) expect(t.expr).toContain('{namespace=~"$namespace", pod=~"$pod"}');
+    // "All" must be a regex that also matches no namespace label (the local pod's Prometheus).
+    for (const v of dashboard.templating.list.filter((v: Obj) => v.type === "query")) expect(v.allValue, v.name).toBe(".*");
+  });
+
+  test("covers what the lab shows: probes, verdict, restarts, requests by status, the crash, scrapes", () => {
+    const exprs = targets.map((t) => t.expr).join("\n");
+    for (const metric of [
+      "crashy_probe_consecutive_failures", "probe_success", "prober_probe_total", "crashy_probe_healthy",
+      "crashy_target_restarts_total", "crashy_target_last_restart_timestamp_seconds", "http_requests_total",
+      "crashy_crashed", "crashy_target_scrape_up", "up{",
+    ]) expect(exprs).toContain(metric);
+    expect(exprs).toMatch(/sum by \(status\) \(rate\(http_requests_total/);
+    expect(new Set(panels.map((p) => p.id)).size).toBe(panels.length);
+  });
+
+  test("draws the failure threshold at the lab's failureThreshold, and the restart alert's threshold", () => {
+    const { app } = podOf(objectsOf("k8s"));
+    const failures = panels.find((p) => p.targets.some((t: Obj) => t.expr.startsWith("crashy_probe_consecutive_failures")))!;
+    expect(redStep(failures)).toBe(app.livenessProbe.failureThreshold);
+    const alerts = parseYamlDoc(readFileSync(join(ROOT, "k8s/overlays/prometheus/alerts.yml"), "utf8"));
+    const alert = alerts.groups[0].rules.find((r: Obj) => r.alert === "CrashyRestartingTooOften");
+    const [, window, count] = /^changes\(crashy_target_last_restart_timestamp_seconds\[(\w+)\]\) >= (\d+)$/.exec(alert.expr)!;
+    const restarts = panels.find((p) => p.targets.some((t: Obj) => t.expr.startsWith("changes(")))!;
+    expect(restarts.targets[0].expr).toContain(`[${window}])`);
+    expect(redStep(restarts)).toBe(Number(count));
+  });
 });
 
 describe("the schema check itself", () => {

@@ -30,14 +30,15 @@ export function createApp({ config, clock, hostname, runtime }: AppOptions) {
   const app = new Hono();
   const greeting = `Hi, my name is ${hostname} and I'm a crashy app...\n`;
 
-  app.get("/", (c) => {
+  // Typed, since TypeScript 7 no longer picks an overload for the union of a body and a promise.
+  app.get("/", (c): Response | Promise<Response> => {
     if (!isCrashed()) return c.body(`${greeting}But I didn't crash... yet :D\n`, 200, TEXT);
     if (config.crashMode === "hang") return hang(c);
     const ago = ((clock.now() - crashAt) / 1000).toFixed(2);
     return c.body(`${greeting}I crashed ${ago} seconds ago, sorry about that :(\n`, 500, TEXT);
   });
 
-  app.get("/health", (c) => {
+  app.get("/health", (c): Response | Promise<Response> => {
     if (!isCrashed()) return c.body("200 OK\n", 200, TEXT);
     if (config.crashMode === "hang") return hang(c);
     return c.body("500 Internal Server Error\n", 500, TEXT);

@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 
 const RULES = join(ROOT, "k8s/overlays/prometheus/alerts.yml");
 const CONFIG = join(ROOT, "prometheus/prometheus.yml");
+const DASHBOARD = join(ROOT, "k8s/grafana/crashy.json");
 
 type StaticConfig = { targets: string[]; labels?: Record<string, string> };
 type ScrapeConfig = { job_name: string; static_configs: StaticConfig[] };
@@ -20,13 +21,19 @@ let appPort: number;
 /** Epoch seconds just before the pod started: the app cannot have crashed before this + CRASH_AFTER. */
 let podStartedAt: number;
 let sidecarPort: number;
+let scrapeIntervalSeconds: number;
 const startedContainers = () => (pod.output().match(/Started container crashy-app/g) ?? []).length;
 
 beforeAll(async () => {
   appPort = await freePort();
   sidecarPort = await freePort();
   // The shipped config, pointed at this test's ports and with the rule file's absolute path.
-  const config = parse(readFileSync(CONFIG, "utf8")) as { rule_files: string[]; scrape_configs: ScrapeConfig[] };
+  const config = parse(readFileSync(CONFIG, "utf8")) as {
+    global: { scrape_interval: string };
+    rule_files: string[];
+    scrape_configs: ScrapeConfig[];
+  };
+  scrapeIntervalSeconds = Number(/^(\d+)s$/.exec(config.global.scrape_interval)![1]);
   const ports: Record<string, number> = { "8080": appPort, "9102": sidecarPort };
   for (const job of config.scrape_configs) {
     for (const target of job.static_configs) {
@@ -96,6 +103,45 @@ describe("a real Prometheus scraping the local pod", () => {
     expect(restarts).toBeGreaterThanOrEqual(2);
     expect(Math.round(increase)).toBe(restarts);
     expect(Math.abs(increase - restarts)).toBeLessThan(0.3);
+  });
+
+  it("answers every query of the Grafana dashboard with data, as Grafana would send it", { timeout: 30_000 }, async () => {
+    // After a crash and a restart (at once when the test above ran), so that every panel has a story.
+    await eventually(async () => (((await value("crashy_target_restarts_total")) ?? 0) >= 1 ? true : undefined), 20_000, "a restart");
+    type Variable = { name: string; type: string; query: string; multi: boolean };
+    type Panel = { title: string; targets: { expr: string }[] };
+    const dashboard = JSON.parse(readFileSync(DASHBOARD, "utf8")) as { templating: { list: Variable[] }; panels: Panel[] };
+    // Grafana's $__rate_interval is at least four scrape intervals.
+    const values: Record<string, string> = { __rate_interval: `${4 * scrapeIntervalSeconds}s` };
+    const escape = (v: string) => v.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&");
+    const interpolate = (expr: string) =>
+      expr.replace(/\$(\w+)/g, (whole, name: string) => {
+        if (!(name in values)) throw new Error(`${expr}: no value for the variable ${whole}`);
+        return values[name]!;
+      });
+    // The variables, in order, as Grafana resolves them: label_values(selector, label) lists the
+    // label's values among the selector's series; the dashboard then shows all of them.
+    const found: Record<string, string[]> = {};
+    for (const variable of dashboard.templating.list.filter((v) => v.type === "query")) {
+      const [, selector, label] = /^label_values\((.+), (\w+)\)$/.exec(variable.query)!;
+      const series = await prometheus.query(interpolate(selector!));
+      found[variable.name] = [...new Set(series.map((s) => s.metric[label!]).filter((v) => v !== undefined))].sort();
+      expect(found[variable.name], variable.query).not.toEqual([]);
+      const escaped = found[variable.name]!.map(escape);
+      values[variable.name] = escaped.length === 1 ? escaped[0]! : `(${escaped.join("|")})`;
+    }
+    // The local pod's labels, as prometheus/prometheus.yml gives them.
+    expect(found).toEqual({ namespace: ["default"], pod: ["crashy-app-local"] });
+
+    const empty: string[] = [];
+    for (const panel of dashboard.panels) {
+      for (const target of panel.targets) {
+        const expr = interpolate(target.expr);
+        if ((await prometheus.query(expr)).length === 0) empty.push(`${panel.title}: ${expr}`);
+      }
+    }
+    expect(empty).toEqual([]);
+    expect(dashboard.panels.flatMap((p) => p.targets).length).toBeGreaterThanOrEqual(10);
   });
 
   it("serves metrics that promtool accepts, from both containers", async () => {
