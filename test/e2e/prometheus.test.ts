@@ -85,7 +85,7 @@ describe("a real Prometheus scraping the local pod", () => {
     // A step past now, so that the last evaluation before now falls on the grid.
     const end = Date.now() / 1000 + 1;
     const first = (expr: string) => prometheus.firstTime(expr, podStartedAt, end);
-    const unhealthy = (await first("crashy_probe_healthy == 0"))!;
+    const unhealthy = (await first(`crashy_probe_healthy{probe_type="Liveness"} == 0`))!;
     expect(unhealthy).toBeGreaterThanOrEqual(podStartedAt + 4 + 2 - 0.5);
     expect(await first('ALERTS{alertname="CrashyLivenessProbeFailing",alertstate="firing"}')).toBeGreaterThanOrEqual(unhealthy);
     const twoRestarts = (await first("crashy_target_restarts_total >= 2"))!;
