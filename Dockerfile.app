@@ -77,7 +77,7 @@ COPY --from=deno-build /app/services/src services/src
 ENV DENO_DIR=/deno-dir DENO_NO_UPDATE_CHECK=1
 USER 10001:10001
 EXPOSE 8080
-CMD ["/usr/local/bin/deno", "run", "--cached-only", "--unstable-no-legacy-abort", "--allow-net", "--allow-env=PORT,HOST,CRASH_AFTER,CRASH_MODE,LOG_FORMAT,HOSTNAME", "--allow-sys=hostname", "services/src/deno.ts"]
+CMD ["/usr/local/bin/deno", "run", "--cached-only", "--unstable-no-legacy-abort", "--allow-net", "--allow-env=PORT,HOST,CRASH_AFTER,CRASH_MODE,LOG_FORMAT,HOSTNAME,STARTUP_SECONDS,CONTROL", "--allow-sys=hostname", "services/src/deno.ts"]
 
 # The default target: Node and the bundled app (no node_modules: the bundle holds its packages).
 FROM scratch AS node

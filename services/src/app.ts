@@ -1,10 +1,20 @@
 // The crashy app: a Web-standard fetch handler (Hono) that answers normally for CRASH_AFTER seconds,
-// then fails the way CRASH_MODE says. Runtime-neutral: no Node or Deno APIs here.
-import { Hono, type Context } from "hono";
+// then fails the way CRASH_MODE says; answers 503 for STARTUP_SECONDS first; and, with CONTROL=true,
+// takes switches at run time. Runtime-neutral: no Node or Deno APIs here. One route table below,
+// one handler a file in routes/, the state they read and change in state.ts.
+import { Hono } from "hono";
 import type { Clock } from "../../lib/clock.ts";
+import type { Logger } from "../../lib/log.ts";
 import type { Config } from "./config.ts";
-import { renderMetrics } from "../../lib/metrics-cache.ts";
 import { createMetrics, UNMATCHED_ROUTE } from "./metrics.ts";
+import { crashNow, failHealth, showControl, switchReadiness } from "./routes/control.ts";
+import { RELEASED } from "./routes/hang.ts";
+import { health } from "./routes/health.ts";
+import { home } from "./routes/home.ts";
+import { metrics as metricsRoute } from "./routes/metrics.ts";
+import { ready } from "./routes/ready.ts";
+import { TEXT, type Handler, type RouteDeps } from "./routes/route.ts";
+import { createState } from "./state.ts";
 
 export type AppOptions = {
   config: Config;
@@ -13,58 +23,66 @@ export type AppOptions = {
   hostname: string;
   /** Label for crashy_info, such as "node" or "deno". */
   runtime: string;
+  /** Where the control API logs its switches; none by default. */
+  log?: Logger;
+  /** Called when POST /control/crash crashes the app, once answered: the entry ends the process with CRASH_MODE=exit. */
+  onCrash?: () => void;
 };
 
 export type CrashyApp = ReturnType<typeof createApp>;
 
-const TEXT = { "content-type": "text/plain; charset=utf-8" };
-const ROUTES: ReadonlySet<string> = new Set(["/", "/health", "/metrics"]);
-const ALLOW = "GET, HEAD";
+type Route = { method: "GET" | "POST"; path: string; handler: Handler };
 
-export function createApp({ config, clock, hostname, runtime }: AppOptions) {
-  const startedAt = clock.now();
-  const crashAt = startedAt + config.crashAfterSeconds * 1000;
-  const isCrashed = () => clock.now() >= crashAt;
-  const metrics = createMetrics({ config, runtime, startedAt, isCrashed });
+const silent: Logger = { info: () => {}, warn: () => {}, error: () => {} };
+
+export function createApp({ config, clock, hostname, runtime, log = silent, onCrash = () => {} }: AppOptions) {
+  const state = createState(config, clock);
+  const metrics = createMetrics({ config, runtime, state });
+  const greeting = `Hi, my name is ${hostname} and I'm a crashy app...\n`;
+  const deps: RouteDeps = { config, clock, state, metrics, log, greeting, onCrash };
+
+  // The control routes exist only with CONTROL=true: otherwise /control/... is a path like any
+  // other unknown one (404, route label "unmatched").
+  const routes: Route[] = [
+    { method: "GET", path: "/", handler: home(deps) },
+    { method: "GET", path: "/health", handler: health(deps) },
+    { method: "GET", path: "/ready", handler: ready(deps) },
+    { method: "GET", path: "/metrics", handler: metricsRoute(deps) },
+    ...(config.control
+      ? ([
+          { method: "GET", path: "/control", handler: showControl(deps) },
+          { method: "POST", path: "/control/crash", handler: crashNow(deps) },
+          { method: "POST", path: "/control/unready", handler: switchReadiness(deps, false) },
+          { method: "POST", path: "/control/ready", handler: switchReadiness(deps, true) },
+          { method: "POST", path: "/control/fail", handler: failHealth(deps) },
+        ] satisfies Route[])
+      : []),
+  ];
 
   const app = new Hono();
-  const greeting = `Hi, my name is ${hostname} and I'm a crashy app...\n`;
-
-  // Typed, since TypeScript 7 no longer picks an overload for the union of a body and a promise.
-  app.get("/", (c): Response | Promise<Response> => {
-    if (!isCrashed()) return c.body(`${greeting}But I didn't crash... yet :D\n`, 200, TEXT);
-    if (config.crashMode === "hang") return hang(c);
-    const ago = ((clock.now() - crashAt) / 1000).toFixed(2);
-    return c.body(`${greeting}I crashed ${ago} seconds ago, sorry about that :(\n`, 500, TEXT);
-  });
-
-  app.get("/health", (c): Response | Promise<Response> => {
-    if (!isCrashed()) return c.body("200 OK\n", 200, TEXT);
-    if (config.crashMode === "hang") return hang(c);
-    return c.body("500 Internal Server Error\n", 500, TEXT);
-  });
-
-  // Answers after the crash too, so the crashed state stays observable.
-  app.get("/metrics", async (c) => {
-    return c.body(await renderMetrics(metrics.registry), 200, { "content-type": metrics.registry.contentType });
-  });
+  // The Allow header of each path: GET brings HEAD, which Hono answers from the GET handler.
+  const allow = new Map<string, string>();
+  for (const { method, path, handler } of routes) {
+    app.on(method, path, handler);
+    allow.set(path, method === "GET" ? "GET, HEAD" : method);
+  }
 
   // 405 comes from here rather than from app.all() routes: a GET that matches two handlers (or
   // passes a middleware) goes through Hono's async compose, about 1.5 us of CPU more per request.
-  app.notFound((c) =>
-    ROUTES.has(c.req.path)
-      ? c.body("405 Method Not Allowed\n", 405, { ...TEXT, allow: ALLOW })
-      : c.body("404 Not Found\n", 404, TEXT),
-  );
+  app.notFound((c) => {
+    const methods = allow.get(c.req.path);
+    return methods ? c.body("405 Method Not Allowed\n", 405, { ...TEXT, allow: methods }) : c.body("404 Not Found\n", 404, TEXT);
+  });
 
   // Request metrics wrap the fetch handler instead of being a middleware, for the same reason.
   // Hono's own request() calls this.fetch, so tests and both entries go through it.
   const dispatch = app.fetch;
   app.fetch = (request, env, executionCtx) => {
     const began = performance.now();
-    // The routes are fixed paths: the matched pattern is the path itself, read as Hono reads it.
+    // The routes are fixed paths (queries are not part of it): the matched pattern is the path
+    // itself, read as Hono reads it, so the label takes only the route table's values.
     const path = app.getPath(request, { env });
-    const route = ROUTES.has(path) ? path : UNMATCHED_ROUTE;
+    const route = allow.has(path) ? path : UNMATCHED_ROUTE;
     const done = (response: Response) => {
       metrics.inFlight.dec();
       // A request released from a hang was never answered: it has no status to count.
@@ -88,33 +106,16 @@ export function createApp({ config, clock, hostname, runtime }: AppOptions) {
     });
   };
 
-  return { app, metrics, startedAt, crashAt, isCrashed };
-}
-
-// The status of the answer that stands for a request released from a hang (nobody reads it), so
-// the metrics can leave it out. The app answers 503 nowhere else; Hono's HEAD handling keeps it.
-const RELEASED = 503;
-
-// Requests held by a hang, until their client goes away. Holding each here keeps its abort signal
-// alive: a Request made from a caller's signal (undici's, as app.request() makes) follows that
-// signal only through a weak reference, so a hung request that nothing else refers to could be
-// garbage-collected and then never released.
-const held = new Set<Request>();
-
-/**
- * Never answers, like a deadlocked server, so a probe fails by its timeout. The request is
- * released when its client goes away (or the server cuts it at shutdown), so nothing leaks.
- */
-function hang(c: Context): Promise<Response> {
-  const request = c.req.raw;
-  // Nobody is left to read this answer; settling the promise just lets the request be collected.
-  return new Promise((resolve) => {
-    const release = () => {
-      held.delete(request);
-      resolve(new Response(null, { status: RELEASED }));
-    };
-    if (request.signal.aborted) return release();
-    held.add(request);
-    request.signal.addEventListener("abort", release, { once: true });
-  });
+  return {
+    app,
+    metrics,
+    state,
+    /** Epoch ms of the start. */
+    startedAt: state.startedAt,
+    /** Epoch ms of the crash: CRASH_AFTER after the start, or earlier by POST /control/crash. */
+    get crashAt() {
+      return state.crashAt;
+    },
+    isCrashed: state.isCrashed,
+  };
 }

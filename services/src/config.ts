@@ -18,6 +18,14 @@ export const configSchema = z
     }),
     CRASH_MODE: envChoice(CRASH_MODES, "error"),
     LOG_FORMAT: envLogFormat(),
+    // Counted from the start, like CRASH_AFTER: a crash that comes first wins.
+    STARTUP_SECONDS: envNumber({
+      default: 0,
+      min: 0,
+      expected: "a number of seconds >= 0, such as 0 or 30",
+    }),
+    // The run-time control API (/control/...): off in the base lab, on in the lessons that flip switches.
+    CONTROL: envChoice(["true", "false"], "false"),
   })
   .transform((env) => ({
     port: env.PORT,
@@ -25,6 +33,8 @@ export const configSchema = z
     crashAfterSeconds: env.CRASH_AFTER,
     crashMode: env.CRASH_MODE,
     logFormat: env.LOG_FORMAT,
+    startupSeconds: env.STARTUP_SECONDS,
+    control: env.CONTROL === "true",
   }));
 
 export type Config = z.output<typeof configSchema>;
@@ -36,4 +46,8 @@ export function loadConfig(env: Env): Config {
 }
 
 /** The variables the app reads: Deno is granted exactly these. */
-export const ENV_NAMES = ["PORT", "HOST", "CRASH_AFTER", "CRASH_MODE", "LOG_FORMAT", "HOSTNAME"] as const;
+export const ENV_NAMES = [
+  "PORT", "HOST", "CRASH_AFTER", "CRASH_MODE", "LOG_FORMAT", "HOSTNAME",
+  // Readiness and startup.
+  "STARTUP_SECONDS", "CONTROL",
+] as const;

@@ -1,7 +1,7 @@
 // Deno entry: the app's run skeleton (run.ts) on Deno, serving with Deno.serve.
 // --unstable-no-legacy-abort: request.signal then aborts only when the client goes away (Deno's
 // coming default), which is what releases requests held by CRASH_MODE=hang, without a warning.
-// Run with: deno run --unstable-no-legacy-abort --allow-net --allow-env=PORT,HOST,CRASH_AFTER,CRASH_MODE,LOG_FORMAT,HOSTNAME --allow-sys=hostname
+// Run with: deno run --unstable-no-legacy-abort --allow-net --allow-env=PORT,HOST,CRASH_AFTER,CRASH_MODE,LOG_FORMAT,HOSTNAME,STARTUP_SECONDS,CONTROL --allow-sys=hostname
 import { registerDenoProcessMetrics } from "../../lib/process-metrics-deno.ts";
 import { run } from "./run.ts";
 

@@ -2,31 +2,55 @@
 // the drain on SIGTERM, and the crash timer (Web-standard setTimeout).
 import type { Clock } from "../../lib/clock.ts";
 import type { LogEvent } from "../../lib/log.ts";
-import type { Config } from "./config.ts";
+import type { Config, CrashMode } from "./config.ts";
 
-/** Logged once listening. */
+/** Logged once listening. STARTUP_SECONDS and CONTROL show in the text only when set, so the lab's line stays as it was. */
 export function startEvent(config: Config, runtime: string, url: string): LogEvent {
+  const settings = [`CRASH_AFTER=${config.crashAfterSeconds}`, `CRASH_MODE=${config.crashMode}`];
+  if (config.startupSeconds > 0) settings.push(`STARTUP_SECONDS=${config.startupSeconds}`);
+  if (config.control) settings.push("CONTROL=true");
   return {
-    msg: `listening on ${url} (${runtime}, CRASH_AFTER=${config.crashAfterSeconds}, CRASH_MODE=${config.crashMode})`,
-    fields: { url, runtime, crash_after: config.crashAfterSeconds, crash_mode: config.crashMode },
+    msg: `listening on ${url} (${runtime}, ${settings.join(", ")})`,
+    fields: {
+      url,
+      runtime,
+      crash_after: config.crashAfterSeconds,
+      crash_mode: config.crashMode,
+      startup_seconds: config.startupSeconds,
+      control: config.control,
+    },
   };
 }
 
 /** How long the app lets in-flight requests finish on SIGTERM before cutting what is left (hung requests). */
 export const DRAIN_MS = 300;
 
+/** What / and /health do from the crash on, in the words of the log lines. */
+export function crashOutcome(mode: CrashMode): string {
+  switch (mode) {
+    case "error":
+      return "/ and /health now answer 500, /metrics still answers";
+    case "hang":
+      return "/ and /health now never answer, /metrics still answers";
+    case "exit":
+      return "exiting with code 1 (CRASH_MODE=exit)";
+  }
+}
+
 /** What the app logs at the crash instant, for `kubectl logs`. */
 export function crashEvent(config: Config): LogEvent {
-  const after = `crashed after ${config.crashAfterSeconds} s (CRASH_AFTER)`;
-  const fields = { crash_after: config.crashAfterSeconds, crash_mode: config.crashMode };
-  switch (config.crashMode) {
-    case "error":
-      return { msg: `${after}: / and /health now answer 500, /metrics still answers`, fields };
-    case "hang":
-      return { msg: `${after}: / and /health now never answer, /metrics still answers`, fields };
-    case "exit":
-      return { msg: `${after}: exiting with code 1 (CRASH_MODE=exit)`, fields };
-  }
+  return {
+    msg: `crashed after ${config.crashAfterSeconds} s (CRASH_AFTER): ${crashOutcome(config.crashMode)}`,
+    fields: { crash_after: config.crashAfterSeconds, crash_mode: config.crashMode },
+  };
+}
+
+/** What the app logs when STARTUP_SECONDS are over (and it has not crashed first). */
+export function startedEvent(config: Config): LogEvent {
+  return {
+    msg: `started after ${config.startupSeconds} s (STARTUP_SECONDS): /, /health and /ready no longer answer 503 starting`,
+    fields: { startup_seconds: config.startupSeconds },
+  };
 }
 
 // setTimeout takes at most 2^31-1 ms (about 24.8 days); longer delays would fire at once.

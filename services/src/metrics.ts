@@ -1,9 +1,10 @@
 // The app's Prometheus metrics, on a Registry of its own. Runtime-neutral: process metrics differ
 // per runtime, so each entry file adds its own through `registerProcessMetrics`.
-import { Gauge, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
 import { standIn } from "../../lib/metrics-cache.ts";
 import { VERSION } from "../../lib/version.ts";
 import type { Config } from "./config.ts";
+import { CONTROL_ACTIONS, type AppState, type ControlAction } from "./state.ts";
 
 /** The `route` label of requests that match no route: one value, so random paths cannot add series. */
 export const UNMATCHED_ROUTE = "unmatched";
@@ -15,9 +16,7 @@ export const methodLabel = (method: string): string => (KNOWN_METHODS.has(method
 export type MetricsOptions = {
   config: Config;
   runtime: string;
-  /** Epoch milliseconds at which the app started. */
-  startedAt: number;
-  isCrashed: () => boolean;
+  state: AppState;
 };
 
 export type AppMetrics = ReturnType<typeof createMetrics>;
@@ -29,7 +28,7 @@ type RequestLabels = { method: string; route: string; status: string };
 /** One series of the request metrics: counts per bucket (not cumulative), sum and count. */
 type RequestSeries = { labels: RequestLabels; buckets: number[]; sum: number; count: number };
 
-export function createMetrics({ config, runtime, startedAt, isCrashed }: MetricsOptions) {
+export function createMetrics({ config, runtime, state }: MetricsOptions) {
   const registry = new Registry();
 
   // Request metrics are tallied in plain numbers and handed to the registry as prom-client metric
@@ -57,12 +56,49 @@ export function createMetrics({ config, runtime, startedAt, isCrashed }: Metrics
   });
   new Gauge({
     name: "crashy_crashed",
-    help: "1 once the app has crashed (CRASH_AFTER seconds after start), else 0.",
+    help: "1 once the app has crashed (CRASH_AFTER seconds after start, or POST /control/crash), else 0.",
     registers: [registry],
     collect() {
-      this.set(isCrashed() ? 1 : 0);
+      this.set(state.isCrashed() ? 1 : 0);
     },
   });
+  new Gauge({
+    name: "crashy_started",
+    help: "1 once STARTUP_SECONDS have passed since the start, else 0.",
+    registers: [registry],
+    collect() {
+      this.set(state.isStarted() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "crashy_ready",
+    help: "1 while /ready answers 200: started, not crashed and not switched unready; else 0.",
+    registers: [registry],
+    collect() {
+      this.set(state.readiness() === "ready" ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "crashy_health_failures_pending",
+    help: "/health answers still to fail with 500, from POST /control/fail?count=N.",
+    registers: [registry],
+    collect() {
+      this.set(state.failNext);
+    },
+  });
+  new Gauge({
+    name: "crashy_startup_seconds",
+    help: "Seconds after start during which the app answers 503 starting (STARTUP_SECONDS).",
+    registers: [registry],
+  }).set(config.startupSeconds);
+  const controlActions = new Counter({
+    name: "crashy_control_actions_total",
+    help: "Switches flipped through the control API (CONTROL=true), by action: crash, unready, ready, fail.",
+    labelNames: ["action"],
+    registers: [registry],
+  });
+  // Every action's series from the start when the API is on, so rate() and increase() see the first one.
+  if (config.control) for (const action of CONTROL_ACTIONS) controlActions.inc({ action }, 0);
   new Gauge({
     name: "crashy_crash_after_seconds",
     help: "Seconds after start at which the app crashes (CRASH_AFTER).",
@@ -80,7 +116,7 @@ export function createMetrics({ config, runtime, startedAt, isCrashed }: Metrics
     name: "crashy_start_time_seconds",
     help: "Start time of the app since the Unix epoch in seconds, to the millisecond.",
     registers: [registry],
-  }).set(startedAt / 1000);
+  }).set(state.startedAt / 1000);
 
   return {
     registry,
@@ -88,6 +124,7 @@ export function createMetrics({ config, runtime, startedAt, isCrashed }: Metrics
       inc: () => void inFlight++,
       dec: () => void inFlight--,
     },
+    controlAction: (action: ControlAction) => controlActions.inc({ action }),
     observe(method: string, route: string, status: number, seconds: number) {
       const label = methodLabel(method);
       const key = `${label} ${route} ${status}`;

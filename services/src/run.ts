@@ -8,7 +8,7 @@ import { ConfigError, configErrorLines, type Env } from "../../lib/env.ts";
 import { createLogger } from "../../lib/log.ts";
 import { createApp } from "./app.ts";
 import { ENV_NAMES, loadConfig, type Config } from "./config.ts";
-import { callAt, crashEvent, DRAIN_MS, startEvent } from "./lifecycle.ts";
+import { callAt, crashEvent, DRAIN_MS, startedEvent, startEvent } from "./lifecycle.ts";
 
 export const PROGRAM = "crashy";
 
@@ -68,20 +68,39 @@ export function run(runtime: Runtime): void {
     clock: systemClock,
     hostname: env.HOSTNAME || runtime.hostname(),
     runtime: runtime.name,
+    // The control API (CONTROL=true) logs each switch; its crash ends the process with CRASH_MODE=exit.
+    log,
+    onCrash: () => void crashExit(),
   });
   runtime.registerProcessMetrics(crashy.metrics.registry);
 
   let served: Served | undefined;
   let stopping = false;
   let cancelCrash = () => {};
+  let cancelStarted = () => {};
+  // Requests held by CRASH_MODE=hang never finish: exiting after the drain cuts them.
+  const drain = async () => {
+    if (served) await Promise.race([served.close().catch(() => {}), sleep(DRAIN_MS)]);
+  };
   async function shutdown(signal: Signal): Promise<void> {
     if (stopping) return;
     stopping = true;
     cancelCrash();
+    cancelStarted();
     log.info(`${signal} received, finishing in-flight requests`, { signal });
-    // Requests held by CRASH_MODE=hang never finish: exiting after the drain cuts them.
-    if (served) await Promise.race([served.close().catch(() => {}), sleep(DRAIN_MS)]);
+    await drain();
     runtime.exit(0);
+  }
+  // POST /control/crash: the crash is logged by the app, so the scheduled one must not be too. With
+  // CRASH_MODE=exit, the process stops as on SIGTERM, so the crash's own answer reaches whoever
+  // asked for it, then exits 1 as the scheduled crash does.
+  async function crashExit(): Promise<void> {
+    cancelCrash();
+    cancelStarted();
+    if (config.crashMode !== "exit" || stopping) return;
+    stopping = true;
+    await drain();
+    runtime.exit(1);
   }
   // Before serving: Deno prints "listening" from within Deno.serve, and a signal sent as soon as
   // that line shows must find its listener in place.
@@ -113,6 +132,14 @@ export function run(runtime: Runtime): void {
     log.warn(msg, fields);
     if (config.crashMode === "exit") runtime.exit(1);
   });
+  // STARTUP_SECONDS: said once over, unless the app crashed first (it then never started).
+  if (config.startupSeconds > 0) {
+    cancelStarted = callAt(crashy.state.startupEndsAt, systemClock, () => {
+      if (crashy.isCrashed()) return;
+      const { msg, fields } = startedEvent(config);
+      log.info(msg, fields);
+    });
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { createLogger } from "../../lib/log.ts";
 import { createApp } from "../src/app.ts";
-import { loadConfig, type CrashMode } from "../src/config.ts";
+import { CRASH_MODES, loadConfig, type CrashMode } from "../src/config.ts";
 
 /** A clock the test moves by hand: crossing the crash needs no sleeping. */
 function fakeClock(start = Date.UTC(2026, 0, 1)) {
@@ -207,5 +208,479 @@ describe("app metrics", () => {
     const b = setup();
     await a.get("/");
     expect(await metricsText(b.crashy)).not.toContain('route="/",status="200"');
+  });
+});
+
+/** An app with any variables, its log lines (JSON, parsed) and the times onCrash was called. */
+function setupWith(env: Record<string, string>, format: "json" | "text" = "json") {
+  const clock = fakeClock();
+  const lines: string[] = [];
+  const crashes: number[] = [];
+  const log = createLogger({ program: "crashy", format, clock, sink: { stdout: (l) => void lines.push(l), stderr: (l) => void lines.push(`stderr ${l}`) } });
+  const crashy = createApp({
+    config: loadConfig(env),
+    clock,
+    hostname: "crashy-app-5799b6fd57-sd56v",
+    runtime: "test",
+    log,
+    onCrash: () => void crashes.push(clock.now()),
+  });
+  const request = (path: string, init?: RequestInit) => crashy.app.request(path, init);
+  const answer = async (path: string, init?: RequestInit) => {
+    const res = await request(path, init);
+    return { status: res.status, body: await res.text() };
+  };
+  return {
+    clock,
+    crashy,
+    request,
+    answer,
+    post: (path: string) => answer(path, { method: "POST" }),
+    lines,
+    logged: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
+    crashes,
+    metrics: () => metricsText(crashy),
+  };
+}
+
+const AT = (ms: number) => new Date(Date.UTC(2026, 0, 1) + ms).toISOString();
+
+describe("/ready", () => {
+  it("answers 200 ready, in plain text, while started and not crashed", async () => {
+    const { request } = setupWith({});
+    const res = await request("/ready");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/plain; charset=utf-8");
+    expect(await res.text()).toBe("ready\n");
+  });
+
+  it.each(CRASH_MODES)("answers 503 crashed once crashed, with CRASH_MODE=%s too (it never hangs)", async (mode) => {
+    const { answer, clock } = setupWith({ CRASH_MODE: mode, CRASH_AFTER: "5" });
+    clock.advance(4_999);
+    expect(await answer("/ready")).toEqual({ status: 200, body: "ready\n" });
+    clock.advance(1);
+    expect(await answer("/ready")).toEqual({ status: 503, body: "crashed\n" });
+  });
+
+  it("answers HEAD like GET, and other methods 405 with Allow", async () => {
+    const { request } = setupWith({});
+    const head = await request("/ready", { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe("");
+    const post = await request("/ready", { method: "POST" });
+    expect(post.status).toBe(405);
+    expect(post.headers.get("allow")).toBe("GET, HEAD");
+  });
+
+  it("is counted under its own route, and crashy_ready follows it", async () => {
+    const { request, clock, metrics } = setupWith({ CRASH_AFTER: "5" });
+    await request("/ready");
+    expect(sample(await metrics(), "crashy_ready")).toBe(1);
+    clock.advance(5_000);
+    await request("/ready");
+    const text = await metrics();
+    expect(sample(text, "crashy_ready")).toBe(0);
+    expect(sample(text, 'http_requests_total{method="GET",route="/ready",status="200"}')).toBe(1);
+    expect(sample(text, 'http_requests_total{method="GET",route="/ready",status="503"}')).toBe(1);
+  });
+});
+
+describe("STARTUP_SECONDS", () => {
+  it("answers 503 starting on /health and /ready, and 503 on /, for that long after the start", async () => {
+    const { answer, clock } = setupWith({ STARTUP_SECONDS: "30" });
+    expect(await answer("/health")).toEqual({ status: 503, body: "starting\n" });
+    expect(await answer("/ready")).toEqual({ status: 503, body: "starting\n" });
+    clock.advance(10_000);
+    expect(await answer("/")).toEqual({
+      status: 503,
+      body: `${GREETING}I'm still starting up, 20.00 seconds to go (STARTUP_SECONDS=30)\n`,
+    });
+    clock.advance(19_999);
+    expect((await answer("/health")).status).toBe(503);
+    expect((await answer("/ready")).status).toBe(503);
+    expect((await answer("/")).status).toBe(503);
+  });
+
+  it("ends exactly at STARTUP_SECONDS: /health, /ready and / answer 200", async () => {
+    const { answer, clock } = setupWith({ STARTUP_SECONDS: "30" });
+    clock.advance(30_000);
+    expect(await answer("/health")).toEqual({ status: 200, body: "200 OK\n" });
+    expect(await answer("/ready")).toEqual({ status: 200, body: "ready\n" });
+    expect(await answer("/")).toEqual({ status: 200, body: `${GREETING}But I didn't crash... yet :D\n` });
+  });
+
+  it("keeps /metrics answering while starting; crashy_started and crashy_ready turn from 0 to 1", async () => {
+    const { request, clock, metrics } = setupWith({ STARTUP_SECONDS: "2.5" });
+    expect((await request("/metrics")).status).toBe(200);
+    let text = await metrics();
+    expect(sample(text, "crashy_startup_seconds")).toBe(2.5);
+    expect(sample(text, "crashy_started")).toBe(0);
+    expect(sample(text, "crashy_ready")).toBe(0);
+    clock.advance(2_500);
+    text = await metrics();
+    expect(sample(text, "crashy_started")).toBe(1);
+    expect(sample(text, "crashy_ready")).toBe(1);
+  });
+
+  it("is 0 by default: the app answers 200 from its first instant", async () => {
+    const { answer, metrics } = setupWith({});
+    expect((await answer("/health")).status).toBe(200);
+    expect(sample(await metrics(), "crashy_started")).toBe(1);
+  });
+
+  it("does not move the crash: CRASH_AFTER counts from the start, STARTUP_SECONDS included", async () => {
+    const { answer, clock } = setupWith({ STARTUP_SECONDS: "30", CRASH_AFTER: "60" });
+    clock.advance(59_999);
+    expect((await answer("/health")).status).toBe(200);
+    clock.advance(1);
+    expect(await answer("/health")).toEqual({ status: 500, body: "500 Internal Server Error\n" });
+  });
+
+  it("gives way to a crash that comes first: with CRASH_AFTER < STARTUP_SECONDS the app never gets up", async () => {
+    const { answer, clock, metrics } = setupWith({ STARTUP_SECONDS: "30", CRASH_AFTER: "10" });
+    clock.advance(9_999);
+    expect((await answer("/health")).status).toBe(503);
+    clock.advance(1);
+    expect(await answer("/health")).toEqual({ status: 500, body: "500 Internal Server Error\n" });
+    expect(await answer("/ready")).toEqual({ status: 503, body: "crashed\n" });
+    expect(await answer("/")).toEqual({ status: 500, body: `${GREETING}I crashed 0.00 seconds ago, sorry about that :(\n` });
+    clock.advance(30_000);
+    expect((await answer("/health")).status).toBe(500);
+    expect(await answer("/ready")).toEqual({ status: 503, body: "crashed\n" });
+    // Started (STARTUP_SECONDS are over) but crashed, so not ready.
+    const text = await metrics();
+    expect([sample(text, "crashy_started"), sample(text, "crashy_crashed"), sample(text, "crashy_ready")]).toEqual([1, 1, 0]);
+  });
+
+  it("answers 503 starting with CRASH_MODE=hang too: only the crash hangs", async () => {
+    const { answer } = setupWith({ STARTUP_SECONDS: "30", CRASH_MODE: "hang" });
+    expect(await answer("/health")).toEqual({ status: 503, body: "starting\n" });
+  });
+});
+
+const CONTROL_PATHS = ["/control", "/control/crash", "/control/unready", "/control/ready", "/control/fail", "/control/fail?count=3"];
+
+describe("the control API when off (the default)", () => {
+  it.each<Record<string, string>>([{}, { CONTROL: "false" }])("answers every control path and method 404, exactly as an unknown path (%j)", async (env) => {
+    const { request, answer, metrics } = setupWith(env);
+    for (const path of CONTROL_PATHS) {
+      for (const method of ["GET", "POST", "DELETE"]) {
+        const res = await request(path, { method });
+        expect(res.status, `${method} ${path}`).toBe(404);
+        expect(res.headers.get("allow")).toBeNull();
+        expect(await res.text()).toBe("404 Not Found\n");
+      }
+    }
+    // Nothing switched, nothing counted under a control route, no action series.
+    expect(await answer("/ready")).toEqual({ status: 200, body: "ready\n" });
+    expect(await answer("/health")).toEqual({ status: 200, body: "200 OK\n" });
+    const text = await metrics();
+    expect(text).not.toContain('route="/control');
+    expect(sample(text, 'http_requests_total{method="POST",route="unmatched",status="404"}')).toBe(6);
+    expect(text).not.toMatch(/^crashy_control_actions_total\{/m);
+  });
+
+  it("logs nothing", async () => {
+    const { post, lines } = setupWith({});
+    await post("/control/crash");
+    expect(lines).toEqual([]);
+  });
+});
+
+describe("the control API when CONTROL=true", () => {
+  it("GET /control shows the state as JSON", async () => {
+    const { request, clock } = setupWith({ CONTROL: "true", STARTUP_SECONDS: "5", CRASH_AFTER: "60" });
+    clock.advance(1_234);
+    const res = await request("/control");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/json");
+    expect(await res.json()).toEqual({
+      readiness: "starting",
+      ready: false,
+      phase: "starting",
+      started: false,
+      crashed: false,
+      unready: false,
+      failNext: 0,
+      startupSeconds: 5,
+      crashAfterSeconds: 60,
+      crashMode: "error",
+      crashCause: "CRASH_AFTER",
+      startTime: AT(0),
+      startupEndsAt: AT(5_000),
+      crashAt: AT(60_000),
+      uptimeSeconds: 1.234,
+    });
+    const head = await request("/control", { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe("");
+  });
+
+  it("POST /control/unready takes /ready to 503 unready, without touching /health or /; /control/ready undoes it", async () => {
+    const { post, answer, logged, metrics } = setupWith({ CONTROL: "true" });
+    expect(await post("/control/unready")).toEqual({
+      status: 200,
+      body: "POST /control/unready: readiness switched off, /ready now answers 503 unready\n",
+    });
+    expect(await answer("/ready")).toEqual({ status: 503, body: "unready\n" });
+    expect(await answer("/health")).toEqual({ status: 200, body: "200 OK\n" });
+    expect((await answer("/")).status).toBe(200);
+    expect(sample(await metrics(), "crashy_ready")).toBe(0);
+    expect(JSON.parse((await answer("/control")).body)).toMatchObject({ readiness: "unready", ready: false, unready: true });
+
+    expect(await post("/control/ready")).toEqual({
+      status: 200,
+      body: "POST /control/ready: readiness switched on, /ready now answers 200 ready\n",
+    });
+    expect(await answer("/ready")).toEqual({ status: 200, body: "ready\n" });
+    expect(sample(await metrics(), "crashy_ready")).toBe(1);
+
+    expect(logged()).toEqual([
+      {
+        time: AT(0),
+        level: "info",
+        msg: "POST /control/unready: readiness switched off, /ready now answers 503 unready",
+        program: "crashy",
+        action: "unready",
+        readiness: "unready",
+      },
+      {
+        time: AT(0),
+        level: "info",
+        msg: "POST /control/ready: readiness switched on, /ready now answers 200 ready",
+        program: "crashy",
+        action: "ready",
+        readiness: "ready",
+      },
+    ]);
+  });
+
+  it("switched unready while starting, stays unready once started; the message says what /ready answers now", async () => {
+    const { post, answer, clock } = setupWith({ CONTROL: "true", STARTUP_SECONDS: "10" });
+    expect((await post("/control/unready")).body).toBe("POST /control/unready: readiness switched off, /ready now answers 503 starting\n");
+    clock.advance(10_000);
+    expect(await answer("/health")).toEqual({ status: 200, body: "200 OK\n" });
+    expect(await answer("/ready")).toEqual({ status: 503, body: "unready\n" });
+  });
+
+  it("POST /control/fail?count=3 fails the next 3 /health answers with 500, then 200 again; / and /ready are untouched", async () => {
+    const { post, answer, logged, metrics } = setupWith({ CONTROL: "true" });
+    expect(await post("/control/fail?count=3")).toEqual({
+      status: 200,
+      body: "POST /control/fail?count=3: the next 3 /health answers that would be 200 are 500 instead\n",
+    });
+    expect(sample(await metrics(), "crashy_health_failures_pending")).toBe(3);
+    expect((await answer("/")).status).toBe(200);
+    expect((await answer("/ready")).status).toBe(200);
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push(await answer("/health"));
+    expect(statuses).toEqual([
+      { status: 500, body: "500 Internal Server Error\n" },
+      { status: 500, body: "500 Internal Server Error\n" },
+      { status: 500, body: "500 Internal Server Error\n" },
+      { status: 200, body: "200 OK\n" },
+      { status: 200, body: "200 OK\n" },
+    ]);
+    expect(sample(await metrics(), "crashy_health_failures_pending")).toBe(0);
+    expect(logged()).toEqual([
+      {
+        time: AT(0),
+        level: "info",
+        msg: "POST /control/fail?count=3: the next 3 /health answers that would be 200 are 500 instead",
+        program: "crashy",
+        action: "fail",
+        count: 3,
+      },
+    ]);
+  });
+
+  it("counts HEAD /health answers as /health answers", async () => {
+    const { post, request, answer } = setupWith({ CONTROL: "true" });
+    await post("/control/fail?count=1");
+    expect((await request("/health", { method: "HEAD" })).status).toBe(500);
+    expect((await answer("/health")).status).toBe(200);
+  });
+
+  it("spends the count only on answers that would be 200: not while starting", async () => {
+    const { post, answer, clock } = setupWith({ CONTROL: "true", STARTUP_SECONDS: "10" });
+    expect((await post("/control/fail?count=1")).body).toBe(
+      "POST /control/fail?count=1: the next /health answer that would be 200 is 500 instead\n",
+    );
+    expect(await answer("/health")).toEqual({ status: 503, body: "starting\n" });
+    expect(await answer("/health")).toEqual({ status: 503, body: "starting\n" });
+    clock.advance(10_000);
+    expect((await answer("/health")).status).toBe(500);
+    expect((await answer("/health")).status).toBe(200);
+  });
+
+  it("replaces the count left with the new one", async () => {
+    const { post, answer } = setupWith({ CONTROL: "true" });
+    await post("/control/fail?count=5");
+    await post("/control/fail?count=1");
+    expect((await answer("/health")).status).toBe(500);
+    expect((await answer("/health")).status).toBe(200);
+  });
+
+  it.each(["1", "1000", "0007"])("takes count=%s", async (count) => {
+    const { post, answer } = setupWith({ CONTROL: "true" });
+    expect((await post(`/control/fail?count=${count}`)).status).toBe(200);
+    expect(JSON.parse((await answer("/control")).body).failNext).toBe(Number(count));
+  });
+
+  it.each(["0", "1001", "-1", "abc", "1.5", "", "%203", "3e2", "0x10", "99999999999999999999"])(
+    "answers count=%s with 400 and one clear line, changing and logging nothing",
+    async (count) => {
+      const { post, answer, lines, metrics } = setupWith({ CONTROL: "true" });
+      const value = decodeURIComponent(count);
+      expect(await post(`/control/fail?count=${count}`)).toEqual({
+        status: 400,
+        body: `400 Bad Request: count=${JSON.stringify(value)} is invalid: expected a whole number from 1 to 1000, such as /control/fail?count=3\n`,
+      });
+      expect((await answer("/health")).status).toBe(200);
+      expect(lines).toEqual([]);
+      const text = await metrics();
+      expect(sample(text, 'crashy_control_actions_total{action="fail"}')).toBe(0);
+      expect(sample(text, 'http_requests_total{method="POST",route="/control/fail",status="400"}')).toBe(1);
+    },
+  );
+
+  it("answers a missing count with 400", async () => {
+    const { post } = setupWith({ CONTROL: "true" });
+    expect(await post("/control/fail")).toEqual({
+      status: 400,
+      body: "400 Bad Request: count is missing: expected a whole number from 1 to 1000, such as /control/fail?count=3\n",
+    });
+  });
+
+  it("POST /control/crash crashes now, as CRASH_MODE=error says, logs a warning and calls onCrash once", async () => {
+    const { post, answer, clock, logged, crashes, metrics } = setupWith({ CONTROL: "true", CRASH_AFTER: "60" });
+    clock.advance(12_345);
+    expect(await post("/control/crash")).toEqual({
+      status: 200,
+      body: "POST /control/crash: crashed after 12.35 s: / and /health now answer 500, /metrics still answers\n",
+    });
+    expect(crashes).toEqual([Date.UTC(2026, 0, 1) + 12_345]);
+    expect(await answer("/health")).toEqual({ status: 500, body: "500 Internal Server Error\n" });
+    expect(await answer("/ready")).toEqual({ status: 503, body: "crashed\n" });
+    clock.advance(2_850);
+    expect((await answer("/")).body).toBe(`${GREETING}I crashed 2.85 seconds ago, sorry about that :(\n`);
+    expect(sample(await metrics(), "crashy_crashed")).toBe(1);
+    expect(JSON.parse((await answer("/control")).body)).toMatchObject({ crashed: true, crashCause: "control", crashAt: AT(12_345) });
+
+    // Again: nothing more happens, and the answer says so.
+    expect(await post("/control/crash")).toEqual({ status: 200, body: "POST /control/crash: crashed already, 2.85 s ago (POST /control/crash)\n" });
+    expect(crashes).toHaveLength(1);
+    expect(logged()).toEqual([
+      {
+        time: AT(12_345),
+        level: "warn",
+        msg: "POST /control/crash: crashed after 12.35 s: / and /health now answer 500, /metrics still answers",
+        program: "crashy",
+        action: "crash",
+        crashed: true,
+        uptime_seconds: 12.345,
+        crash_mode: "error",
+      },
+      {
+        time: AT(15_195),
+        level: "info",
+        msg: "POST /control/crash: crashed already, 2.85 s ago (POST /control/crash)",
+        program: "crashy",
+        action: "crash",
+        crashed: false,
+        crash_cause: "control",
+      },
+    ]);
+    expect(sample(await metrics(), 'crashy_control_actions_total{action="crash"}')).toBe(2);
+  });
+
+  it("POST /control/crash with CRASH_MODE=hang: / and /health never answer, /ready and /metrics do", async () => {
+    const { post, request, answer } = setupWith({ CONTROL: "true", CRASH_MODE: "hang" });
+    expect((await post("/control/crash")).body).toBe("POST /control/crash: crashed after 0.00 s: / and /health now never answer, /metrics still answers\n");
+    const client = new AbortController();
+    const pending = Promise.resolve(request("/health", { signal: client.signal }));
+    const held = Promise.race([pending.then(() => "answered"), new Promise((r) => setTimeout(() => r("held"), 50))]);
+    expect(await held).toBe("held");
+    client.abort();
+    expect(await answer("/ready")).toEqual({ status: 503, body: "crashed\n" });
+  });
+
+  it("POST /control/crash with CRASH_MODE=exit says the entry exits", async () => {
+    const { post, crashes } = setupWith({ CONTROL: "true", CRASH_MODE: "exit" });
+    expect((await post("/control/crash")).body).toBe("POST /control/crash: crashed after 0.00 s: exiting with code 1 (CRASH_MODE=exit)\n");
+    expect(crashes).toHaveLength(1);
+  });
+
+  it("POST /control/crash during STARTUP_SECONDS crashes: the crash wins over starting", async () => {
+    const { post, answer } = setupWith({ CONTROL: "true", STARTUP_SECONDS: "30" });
+    await post("/control/crash");
+    expect((await answer("/health")).status).toBe(500);
+    expect(await answer("/ready")).toEqual({ status: 503, body: "crashed\n" });
+  });
+
+  it("POST /control/crash after the scheduled crash changes nothing and says which came first", async () => {
+    const { post, clock, crashes } = setupWith({ CONTROL: "true", CRASH_AFTER: "5" });
+    clock.advance(6_000);
+    expect((await post("/control/crash")).body).toBe("POST /control/crash: crashed already, 1.00 s ago (CRASH_AFTER)\n");
+    expect(crashes).toEqual([]);
+  });
+
+  it("switching ready after a crash leaves /ready at 503 crashed, and says so", async () => {
+    const { post, answer } = setupWith({ CONTROL: "true" });
+    await post("/control/crash");
+    expect((await post("/control/ready")).body).toBe("POST /control/ready: readiness switched on, /ready now answers 503 crashed\n");
+    expect((await answer("/ready")).body).toBe("crashed\n");
+  });
+
+  it("answers wrong methods 405 with the path's Allow, and unknown control paths 404", async () => {
+    const { request } = setupWith({ CONTROL: "true" });
+    for (const path of ["/control/crash", "/control/unready", "/control/ready", "/control/fail"]) {
+      for (const method of ["GET", "HEAD", "PUT", "DELETE"]) {
+        const res = await request(path, { method });
+        expect(res.status, `${method} ${path}`).toBe(405);
+        expect(res.headers.get("allow")).toBe("POST");
+      }
+    }
+    const post = await request("/control", { method: "POST" });
+    expect(post.status).toBe(405);
+    expect(post.headers.get("allow")).toBe("GET, HEAD");
+    expect((await request("/control/explode", { method: "POST" })).status).toBe(404);
+  });
+
+  it("counts every switch by action, each series there from the start", async () => {
+    const { post, metrics } = setupWith({ CONTROL: "true" });
+    const counts = async () => {
+      const text = await metrics();
+      return ["crash", "unready", "ready", "fail"].map((a) => sample(text, `crashy_control_actions_total{action="${a}"}`));
+    };
+    expect(await counts()).toEqual([0, 0, 0, 0]);
+    await post("/control/unready");
+    await post("/control/unready");
+    await post("/control/ready");
+    await post("/control/fail?count=2");
+    await post("/control/crash");
+    expect(await counts()).toEqual([1, 2, 1, 1]);
+  });
+
+  it("keeps the route label to the route table: queries and unknown control paths add no series", async () => {
+    const { post, metrics } = setupWith({ CONTROL: "true" });
+    for (let i = 1; i <= 30; i++) await post(`/control/fail?count=${i}&x=${Math.random()}`);
+    for (let i = 0; i < 30; i++) await post(`/control/${i}`);
+    const text = await metrics();
+    const series = text.split("\n").filter((l) => l.startsWith('http_requests_total{method="POST"'));
+    expect(series.sort()).toEqual([
+      'http_requests_total{method="POST",route="/control/fail",status="200"} 30',
+      'http_requests_total{method="POST",route="unmatched",status="404"} 30',
+    ]);
+  });
+
+  it("logs text lines with LOG_FORMAT=text", async () => {
+    const { post, lines } = setupWith({ CONTROL: "true" }, "text");
+    await post("/control/unready");
+    await post("/control/crash");
+    expect(lines).toEqual([
+      "crashy: POST /control/unready: readiness switched off, /ready now answers 503 unready",
+      "crashy: POST /control/crash: crashed after 0.00 s: / and /health now answer 500, /metrics still answers",
+    ]);
   });
 });

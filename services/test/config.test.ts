@@ -6,16 +6,28 @@ const problems = (env: Record<string, string>) => problemsOf(loadConfig, env);
 
 describe("app configuration", () => {
   it("has the lab's defaults when nothing is set", () => {
-    expect(loadConfig({})).toEqual({ port: 8080, host: "0.0.0.0", crashAfterSeconds: 60, crashMode: "error", logFormat: "text" });
+    expect(loadConfig({})).toEqual({
+      port: 8080,
+      host: "0.0.0.0",
+      crashAfterSeconds: 60,
+      crashMode: "error",
+      logFormat: "text",
+      startupSeconds: 0,
+      control: false,
+    });
   });
 
   it("takes every variable when valid", () => {
-    expect(loadConfig({ PORT: "9000", HOST: "127.0.0.1", CRASH_AFTER: "2.5", CRASH_MODE: "hang", LOG_FORMAT: "json" })).toEqual({
+    expect(
+      loadConfig({ PORT: "9000", HOST: "127.0.0.1", CRASH_AFTER: "2.5", CRASH_MODE: "hang", LOG_FORMAT: "json", STARTUP_SECONDS: "30", CONTROL: "true" }),
+    ).toEqual({
       port: 9000,
       host: "127.0.0.1",
       crashAfterSeconds: 2.5,
       crashMode: "hang",
       logFormat: "json",
+      startupSeconds: 30,
+      control: true,
     });
   });
 
@@ -59,6 +71,31 @@ describe("app configuration", () => {
     expect(problems({ HOST: " " })).toEqual([
       'HOST=" " is invalid: expected an address to listen on, such as 0.0.0.0 or 127.0.0.1',
     ]);
+  });
+
+  it.each([
+    ["0", 0],
+    ["30", 30],
+    ["1.5", 1.5],
+  ])("accepts STARTUP_SECONDS=%j", (value, seconds) => {
+    expect(loadConfig({ STARTUP_SECONDS: value }).startupSeconds).toBe(seconds);
+  });
+
+  it.each(["", "-1", "soon", "30s", "1e2", "Infinity"])("rejects STARTUP_SECONDS=%j, naming it", (value) => {
+    expect(problems({ STARTUP_SECONDS: value })).toEqual([
+      `STARTUP_SECONDS=${JSON.stringify(value)} is invalid: expected a number of seconds >= 0, such as 0 or 30`,
+    ]);
+  });
+
+  it.each([
+    ["true", true],
+    ["false", false],
+  ])("accepts CONTROL=%s", (value, on) => {
+    expect(loadConfig({ CONTROL: value }).control).toBe(on);
+  });
+
+  it.each(["", "TRUE", "yes", "1", "on", "enabled"])("rejects CONTROL=%j: only the words true and false", (value) => {
+    expect(problems({ CONTROL: value })).toEqual([`CONTROL=${JSON.stringify(value)} is invalid: expected one of "true", "false"`]);
   });
 
   it("reports every bad variable at once, one line each", () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../src/config.ts";
-import { callAt, crashEvent, startEvent } from "../src/lifecycle.ts";
+import { callAt, crashEvent, startedEvent, startEvent } from "../src/lifecycle.ts";
 import { VERSION } from "../../lib/version.ts";
 
 afterEach(() => vi.useRealTimers());
@@ -56,7 +56,22 @@ describe("startEvent", () => {
   it("names the address, the runtime and the crash settings", () => {
     expect(startEvent(loadConfig({ CRASH_AFTER: "2.5", CRASH_MODE: "hang" }), "deno", "http://127.0.0.1:8080")).toEqual({
       msg: "listening on http://127.0.0.1:8080 (deno, CRASH_AFTER=2.5, CRASH_MODE=hang)",
-      fields: { url: "http://127.0.0.1:8080", runtime: "deno", crash_after: 2.5, crash_mode: "hang" },
+      fields: { url: "http://127.0.0.1:8080", runtime: "deno", crash_after: 2.5, crash_mode: "hang", startup_seconds: 0, control: false },
+    });
+  });
+
+  it("names STARTUP_SECONDS and CONTROL in the text only when set, so the lab's line stays as it was", () => {
+    const event = startEvent(loadConfig({ STARTUP_SECONDS: "30", CONTROL: "true" }), "node", "http://0.0.0.0:8080");
+    expect(event.msg).toBe("listening on http://0.0.0.0:8080 (node, CRASH_AFTER=60, CRASH_MODE=error, STARTUP_SECONDS=30, CONTROL=true)");
+    expect(event.fields).toMatchObject({ startup_seconds: 30, control: true });
+  });
+});
+
+describe("startedEvent", () => {
+  it("says STARTUP_SECONDS are over and what no longer answers 503", () => {
+    expect(startedEvent(loadConfig({ STARTUP_SECONDS: "2.5" }))).toEqual({
+      msg: "started after 2.5 s (STARTUP_SECONDS): /, /health and /ready no longer answer 503 starting",
+      fields: { startup_seconds: 2.5 },
     });
   });
 });

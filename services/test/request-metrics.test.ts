@@ -6,11 +6,13 @@ import { promtoolCheckMetrics } from "../../test/promtool.ts";
 import { loadConfig } from "../src/config.ts";
 import { renderMetrics } from "../../lib/metrics-cache.ts";
 import { createMetrics } from "../src/metrics.ts";
+import { createState } from "../src/state.ts";
 
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 function metrics() {
-  return createMetrics({ config: loadConfig({}), runtime: "test", startedAt: Date.UTC(2026, 0, 1), isCrashed: () => false });
+  const config = loadConfig({});
+  return createMetrics({ config, runtime: "test", state: createState(config, { now: () => Date.UTC(2026, 0, 1) }) });
 }
 
 /** The lines of the request metrics only. */

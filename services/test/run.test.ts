@@ -92,6 +92,8 @@ describe("run", () => {
       runtime: "fake",
       crash_after: 60,
       crash_mode: "error",
+      startup_seconds: 0,
+      control: false,
     });
   });
 
@@ -184,6 +186,81 @@ describe("run", () => {
     await vi.advanceTimersByTimeAsync(DRAIN_MS);
     expect(fake.exits).toEqual([0]);
     expect(fake.stdout).toEqual(["crashy: SIGTERM received, finishing in-flight requests"]);
+  });
+
+  it("logs the end of STARTUP_SECONDS once, at that instant", async () => {
+    const fake = fakeRuntime({ STARTUP_SECONDS: "2", LOG_FORMAT: "json" });
+    run(fake.runtime);
+    const { fetch } = fake.served();
+    expect((await fetch(new Request("http://x/ready"))).status).toBe(503);
+    await vi.advanceTimersByTimeAsync(1_999);
+    expect(fake.stdout).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fake.stdout.map((line) => JSON.parse(line))).toEqual([
+      {
+        time: new Date(1_002_000).toISOString(),
+        level: "info",
+        msg: "started after 2 s (STARTUP_SECONDS): /, /health and /ready no longer answer 503 starting",
+        program: "crashy",
+        startup_seconds: 2,
+      },
+    ]);
+    expect((await fetch(new Request("http://x/ready"))).status).toBe(200);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(fake.stdout).toHaveLength(1);
+  });
+
+  it("says nothing of a start-up that a crash came before: the app never started", async () => {
+    const fake = fakeRuntime({ STARTUP_SECONDS: "2", CRASH_AFTER: "1" });
+    run(fake.runtime);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(fake.stdout).toEqual(["crashy: crashed after 1 s (CRASH_AFTER): / and /health now answer 500, /metrics still answers"]);
+  });
+
+  it("logs the control API's switches through its logger, and a crash by POST /control/crash replaces the scheduled one", async () => {
+    const fake = fakeRuntime({ CONTROL: "true", CRASH_AFTER: "1", STARTUP_SECONDS: "0.5" });
+    run(fake.runtime);
+    const { fetch } = fake.served();
+    const post = async (path: string) => (await fetch(new Request(`http://x${path}`, { method: "POST" }))).status;
+    expect(await post("/control/unready")).toBe(200);
+    expect(await post("/control/crash")).toBe(200);
+    await vi.advanceTimersByTimeAsync(5_000);
+    // Neither the scheduled crash nor the end of the start-up is said after the crash.
+    expect(fake.stdout).toEqual([
+      "crashy: POST /control/unready: readiness switched off, /ready now answers 503 starting",
+      "crashy: POST /control/crash: crashed after 0.00 s: / and /health now answer 500, /metrics still answers",
+    ]);
+    expect(fake.exits).toEqual([]);
+    expect((await fetch(new Request("http://x/health"))).status).toBe(500);
+  });
+
+  it("on POST /control/crash with CRASH_MODE=exit, answers with Connection: close, stops serving, and exits 1 once drained", async () => {
+    const fake = fakeRuntime({ CONTROL: "true", CRASH_MODE: "exit", CRASH_AFTER: "60" });
+    run(fake.runtime);
+    const answer = await fake.served().fetch(new Request("http://x/control/crash", { method: "POST" }));
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("connection")).toBe("close");
+    expect(await answer.text()).toBe("POST /control/crash: crashed after 0.00 s: exiting with code 1 (CRASH_MODE=exit)\n");
+    await vi.advanceTimersByTimeAsync(DRAIN_MS / 2);
+    expect(fake.exits).toEqual([]);
+    // A signal while it drains changes nothing.
+    fake.signal("SIGTERM");
+    fake.drained();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(fake.exits).toEqual([1]);
+    expect(fake.stdout).toEqual(["crashy: POST /control/crash: crashed after 0.00 s: exiting with code 1 (CRASH_MODE=exit)"]);
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(fake.exits).toEqual([1]);
+  });
+
+  it("on POST /control/crash with CRASH_MODE=exit, exits 1 after DRAIN_MS when requests in flight never finish", async () => {
+    const fake = fakeRuntime({ CONTROL: "true", CRASH_MODE: "exit" });
+    run(fake.runtime);
+    await fake.served().fetch(new Request("http://x/control/crash", { method: "POST" }));
+    await vi.advanceTimersByTimeAsync(DRAIN_MS - 1);
+    expect(fake.exits).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fake.exits).toEqual([1]);
   });
 
   it("names the address and exits 1 when it cannot listen, reported or thrown", () => {

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { Gauge, Registry } from "prom-client";
 import { describe, expect, test } from "vitest";
 import { createMetrics } from "../../services/src/metrics.ts";
+import { createState } from "../../services/src/state.ts";
 import { registerNodeProcessMetrics } from "../../lib/process-metrics-node.ts";
 import { ExpositionError, findSample, parseExposition } from "../src/exposition.ts";
 import { createSidecarMetrics } from "../src/metrics.ts";
@@ -10,12 +11,8 @@ import { createSidecarMetrics } from "../src/metrics.ts";
 describe("parseExposition", () => {
   test("reads the app's real /metrics text, every sample prom-client reports", async () => {
     const startedAt = 1_764_198_693_123;
-    const metrics = createMetrics({
-      config: { port: 8080, host: "0.0.0.0", crashAfterSeconds: 60, crashMode: "error", logFormat: "text" },
-      runtime: "node",
-      startedAt,
-      isCrashed: () => false,
-    });
+    const config = { port: 8080, host: "0.0.0.0", crashAfterSeconds: 60, crashMode: "error", logFormat: "text", startupSeconds: 0, control: true } as const;
+    const metrics = createMetrics({ config, runtime: "node", state: createState(config, { now: () => startedAt }) });
     registerNodeProcessMetrics(metrics.registry);
     metrics.observe("GET", "/health", 200, 0.002);
     const samples = parseExposition(await metrics.registry.metrics());
