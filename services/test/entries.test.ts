@@ -1,6 +1,7 @@
 // The Node and Deno entry files as real processes on loopback, crossing the crash in real time.
 import { describe, expect, it } from "vitest";
-import { eventually, freePort, npmScript, start, type Started } from "../../test/processes.ts";
+import { readFileSync } from "node:fs";
+import { eventually, freePort, npmScript, ROOT, start, type Started } from "../../test/processes.ts";
 import { promtoolCheckMetrics } from "../../test/promtool.ts";
 import { ENV_NAMES } from "../src/config.ts";
 
@@ -114,11 +115,16 @@ describe.each(Object.keys(RUNTIMES) as (keyof typeof RUNTIMES)[])("the %s entry"
       HOST: "127.0.0.1",
       CRASH_AFTER: "abc",
       CRASH_MODE: "boom",
+      // Read, so granted on Deno: an ungranted variable would end it with a permission error instead.
+      STARTUP_SECONDS: "soon",
+      CONTROL: "yes",
     });
     expect(await app.exited).toBe(2);
     expect(app.output().trim().split("\n")).toEqual([
       'crashy: CRASH_AFTER="abc" is invalid: expected a number of seconds >= 0, such as 60 or 2.5',
       'crashy: CRASH_MODE="boom" is invalid: expected one of "error", "hang", "exit"',
+      'crashy: STARTUP_SECONDS="soon" is invalid: expected a number of seconds >= 0, such as 0 or 30',
+      'crashy: CONTROL="yes" is invalid: expected one of "true", "false"',
     ]);
     await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
   });
@@ -150,6 +156,8 @@ describe.each(Object.keys(RUNTIMES) as (keyof typeof RUNTIMES)[])("the %s entry"
         runtime,
         crash_after: 0.3,
         crash_mode: "hang",
+        startup_seconds: 0,
+        control: false,
       },
       {
         time: expect.any(String),
@@ -176,6 +184,105 @@ describe.each(Object.keys(RUNTIMES) as (keyof typeof RUNTIMES)[])("the %s entry"
     expect(app.output().trim().split("\n")).toEqual(['crashy: LOG_FORMAT="xml" is invalid: expected one of "text", "json"']);
   });
 
+  it("answers 503 starting for STARTUP_SECONDS, then 200, and says when; /control is 404 without CONTROL=true", async () => {
+    const began = Date.now();
+    const { app, url } = await startApp(runtime, { STARTUP_SECONDS: "2" });
+    try {
+      const answer = async (path: string, init?: RequestInit) => {
+        const res = await fetch(`${url}${path}`, init);
+        return { status: res.status, body: await res.text() };
+      };
+      expect(await answer("/health")).toEqual({ status: 503, body: "starting\n" });
+      expect(await answer("/ready")).toEqual({ status: 503, body: "starting\n" });
+      expect((await answer("/")).body).toMatch(/^Hi, my name is crashy-test-pod and I'm a crashy app\.\.\.\nI'm still starting up, \d\.\d\d seconds to go \(STARTUP_SECONDS=2\)\n$/);
+      expect(await answer("/control/crash", { method: "POST" })).toEqual({ status: 404, body: "404 Not Found\n" });
+      expect((await answer("/control")).status).toBe(404);
+      expect(app.output()).toContain(`crashy: listening on ${url} (${runtime}, CRASH_AFTER=60, CRASH_MODE=error, STARTUP_SECONDS=2)`);
+
+      await eventually(async () => ((await fetch(`${url}/ready`)).status === 200 ? true : undefined), 5_000, "/ready 200");
+      expect(Date.now() - began).toBeGreaterThanOrEqual(2_000);
+      expect(await answer("/health")).toEqual({ status: 200, body: "200 OK\n" });
+      expect(await answer("/ready")).toEqual({ status: 200, body: "ready\n" });
+      await eventually(async () => (app.output().includes("crashy: started after 2 s (STARTUP_SECONDS)") ? true : undefined), 2_000, "the started line");
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(/^crashy_started 1$/m);
+      expect(metrics).toMatch(/^crashy_ready 1$/m);
+      // The first, and as many as the wait above saw.
+      expect(metrics).toMatch(/^http_requests_total\{method="GET",route="\/ready",status="503"\} [1-9]\d*$/m);
+    } finally {
+      await stopped(app);
+    }
+  });
+
+  it("takes every switch of the control API with CONTROL=true, counting and logging each", async () => {
+    const { app, url } = await startApp(runtime, { CONTROL: "true", CRASH_AFTER: "3600", LOG_FORMAT: "json" }, /"msg":"listening on/);
+    try {
+      const answer = async (path: string, method = "GET") => {
+        const res = await fetch(`${url}${path}`, { method });
+        return { status: res.status, body: await res.text() };
+      };
+      const post = (path: string) => answer(path, "POST");
+
+      expect(await post("/control/unready")).toEqual({ status: 200, body: "POST /control/unready: readiness switched off, /ready now answers 503 unready\n" });
+      expect(await answer("/ready")).toEqual({ status: 503, body: "unready\n" });
+      expect((await answer("/health")).status).toBe(200);
+      expect((await post("/control/ready")).status).toBe(200);
+      expect(await answer("/ready")).toEqual({ status: 200, body: "ready\n" });
+
+      expect((await post("/control/fail?count=2")).status).toBe(200);
+      expect((await answer("/control")).body).toMatch(/"failNext": 2,/);
+      expect([(await answer("/health")).status, (await answer("/health")).status, (await answer("/health")).status]).toEqual([500, 500, 200]);
+      expect(await post("/control/fail?count=abc")).toEqual({
+        status: 400,
+        body: '400 Bad Request: count="abc" is invalid: expected a whole number from 1 to 1000, such as /control/fail?count=3\n',
+      });
+      const wrong = await fetch(`${url}/control/crash`);
+      expect(wrong.status).toBe(405);
+      expect(wrong.headers.get("allow")).toBe("POST");
+
+      expect((await post("/control/crash")).body).toMatch(/^POST \/control\/crash: crashed after \d+\.\d\d s: \/ and \/health now answer 500, \/metrics still answers\n$/);
+      expect(await answer("/health")).toEqual({ status: 500, body: "500 Internal Server Error\n" });
+      expect(await answer("/ready")).toEqual({ status: 503, body: "crashed\n" });
+      const state = JSON.parse((await answer("/control")).body) as Record<string, unknown>;
+      expect(state).toMatchObject({ readiness: "crashed", ready: false, crashed: true, crashCause: "control", failNext: 0 });
+
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      for (const action of ["crash", "unready", "ready", "fail"]) {
+        expect(metrics).toMatch(new RegExp(`^crashy_control_actions_total\\{action="${action}"\\} 1$`, "m"));
+      }
+      expect(metrics).toMatch(/^crashy_crashed 1$/m);
+      expect(metrics).toMatch(/^crashy_ready 0$/m);
+      expect(metrics).toMatch(/^http_requests_total\{method="POST",route="\/control\/fail",status="400"\} 1$/m);
+      const lint = promtoolCheckMetrics(metrics);
+      expect(lint.output).toBe("");
+
+      const lines = app.output().split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines.filter((line) => "action" in line).map(({ level, action, program }) => ({ level, action, program }))).toEqual([
+        { level: "info", action: "unready", program: "crashy" },
+        { level: "info", action: "ready", program: "crashy" },
+        { level: "info", action: "fail", program: "crashy" },
+        { level: "warn", action: "crash", program: "crashy" },
+      ]);
+      expect(lines.find((line) => line.action === "fail")).toMatchObject({ msg: "POST /control/fail?count=2: the next 2 /health answers that would be 200 are 500 instead", count: 2 });
+      expect(lines[0]).toMatchObject({ control: true, startup_seconds: 0 });
+    } finally {
+      await stopped(app);
+    }
+  });
+
+  it("answers POST /control/crash with CRASH_MODE=exit, then exits 1 within a second", async () => {
+    const { app, url } = await startApp(runtime, { CONTROL: "true", CRASH_MODE: "exit", CRASH_AFTER: "3600" });
+    const began = performance.now();
+    const res = await fetch(`${url}/control/crash`, { method: "POST" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("connection")).toBe("close");
+    expect(await res.text()).toMatch(/^POST \/control\/crash: crashed after \d+\.\d\d s: exiting with code 1 \(CRASH_MODE=exit\)\n$/);
+    expect(await app.exited).toBe(1);
+    expect(performance.now() - began).toBeLessThan(1_000);
+    expect(app.output()).toMatch(/crashy: POST \/control\/crash: crashed after \d+\.\d\d s: exiting with code 1 \(CRASH_MODE=exit\)\n$/);
+    expect(app.output()).not.toMatch(/error|warning/i);
+  });
+
   it("names the address when the port is taken, and exits non-zero", async () => {
     const first = await startApp(runtime, {});
     try {
@@ -198,5 +305,13 @@ describe("the npm scripts", () => {
   it("grant the Deno entry exactly the variables the app reads", () => {
     const flag = npmScript("app:deno").find((word) => word.startsWith("--allow-env="));
     expect(flag?.slice("--allow-env=".length).split(",").sort()).toEqual([...ENV_NAMES].sort());
+  });
+});
+
+describe("the Deno image", () => {
+  it("grants exactly the variables the app reads", () => {
+    const dockerfile = readFileSync(`${ROOT}/Dockerfile.app`, "utf8");
+    const flags = [...dockerfile.matchAll(/"--allow-env=([^"]*)"/g)].map((m) => m[1]!.split(",").sort());
+    expect(flags).toEqual([[...ENV_NAMES].sort()]);
   });
 });

@@ -1,5 +1,5 @@
-// Bad input, faults and load: random requests through the app answer exactly as specified and never
-// hang; the real Node entry under load crosses the crash instant without a wrong or lost answer,
+// Bad input, faults and load: random requests through the app answer exactly as specified (the
+// control API off, its paths unknown ones) and never hang; the real Node entry under load crosses the crash instant without a wrong or lost answer,
 // and SIGTERM lets requests already begun finish.
 import { spawn } from "node:child_process";
 import { connect, type Socket } from "node:net";
@@ -11,9 +11,9 @@ import { APP_ENTRY, assertBuilt } from "../../test/built.ts";
 import { createApp } from "../src/app.ts";
 import { CRASH_MODES, loadConfig, type CrashMode } from "../src/config.ts";
 
-const ROUTES = ["/", "/health", "/metrics"] as const;
+const ROUTES = ["/", "/health", "/ready", "/metrics"] as const;
 const KNOWN_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"];
-const STATUSES = ["200", "404", "405", "500"];
+const STATUSES = ["200", "404", "405", "500", "503"];
 const CRASH_AFTER_MS = 60_000;
 
 // ---- the specification, written independently of the app ----
@@ -40,6 +40,8 @@ function expected(path: string, method: string, crashed: boolean, mode: CrashMod
   if (!(ROUTES as readonly string[]).includes(route)) return { status: 404, body: "404 Not Found\n", allow: null };
   if (method !== "GET" && method !== "HEAD") return { status: 405, body: "405 Method Not Allowed\n", allow: "GET, HEAD" };
   if (route === "/metrics") return { status: 200, body: "", allow: null };
+  // /ready answers in every mode, hang included.
+  if (route === "/ready") return crashed ? { status: 503, body: "crashed\n", allow: null } : { status: 200, body: "ready\n", allow: null };
   if (!crashed) return { status: 200, body: route === "/health" ? "200 OK\n" : "", allow: null };
   if (mode === "hang") return { status: "never", body: "", allow: null };
   return { status: 500, body: route === "/health" ? "500 Internal Server Error\n" : "", allow: null };
@@ -59,7 +61,8 @@ const method = fc
   .filter((m) => !["CONNECT", "TRACE", "TRACK"].includes(m.toUpperCase()));
 
 const segment = fc.oneof(
-  fc.constantFrom("", "health", "metrics", "HEALTH", "Health", "..", ".", "%68ealth", "he%61lth", "%2Fhealth", "%2e%2e", "%", "%zz", "%E2%82", "%00", ";", "health;x"),
+  // The control API is off here (CONTROL unset): its paths are unknown ones.
+  fc.constantFrom("", "health", "metrics", "ready", "READY", "control", "crash", "HEALTH", "Health", "..", ".", "%68ealth", "he%61lth", "%2Fhealth", "%2e%2e", "%", "%zz", "%E2%82", "%00", ";", "health;x"),
   fc.string({ unit: "binary", maxLength: 12 }).map((s) => encodeURIComponent(s)),
   fc.string({ maxLength: 12 }).map((s) => s.replace(/[?#]/g, "")),
 );
@@ -113,7 +116,7 @@ function series(metricsText: string): Map<string, number> {
 }
 
 describe("random requests through app.request()", () => {
-  it("answer 404, 405 with Allow, 200 or 500 exactly as specified, HEAD as GET without a body, and never hang", { timeout: 120_000 }, async () => {
+  it("answer 404, 405 with Allow, 200, 500 or 503 exactly as specified, HEAD as GET without a body, and never hang", { timeout: 120_000 }, async () => {
     const start = Date.UTC(2026, 0, 1);
     const apps = Object.fromEntries(
       CRASH_MODES.map((mode) => {

@@ -32,6 +32,8 @@ const TABLE: Row[] = [
   { program: "app", name: "CRASH_AFTER", values: NON_NEGATIVE, expected: "a number of seconds >= 0, such as 60 or 2.5" },
   { program: "app", name: "CRASH_MODE", values: ["", "crash", "ERROR", "error,hang"], expected: 'one of "error", "hang", "exit"' },
   { program: "app", name: "LOG_FORMAT", values: ["", "xml", "JSON"], expected: 'one of "text", "json"' },
+  { program: "app", name: "STARTUP_SECONDS", values: NON_NEGATIVE, expected: "a number of seconds >= 0, such as 0 or 30" },
+  { program: "app", name: "CONTROL", values: ["", "TRUE", "yes", "1", "on"], expected: 'one of "true", "false"' },
 
   { program: "sidecar", name: "PROBE_URL", values: ["", "ftp://127.0.0.1/health", "127.0.0.1:8080/health", "http://", "not a url", "tcp://127.0.0.1"], expected: "an http://, https:// or tcp:// URL, such as http://127.0.0.1:8080/health or tcp://127.0.0.1:8080" },
   { program: "sidecar", name: "PROBE_TYPE", values: ["", "liveness", "Ready"], expected: 'one of "Liveness", "Readiness", "Startup"' },
