@@ -108,11 +108,13 @@ export function createSidecar({ config, timers = systemTimers, probers = {}, onE
   const metrics = createSidecarMetrics(config.probes.map((p) => p.type), { ready: isReady, started: isStarted });
 
   function onResult(type: ProbeType, update: Update) {
+    // A probe of an instance already replaced that ends late changes nothing now.
+    if (update.containerId !== container.id) return;
     metrics.recordResult(type, update.result);
     // kuberuntime_manager.go computePodActions: a running container whose liveness or startup
     // result is Failure is killed, "Container %s failed %s probe" + ", will be restarted". The
     // Failure the workers set for a container that is not running (any probe type) is no new kill.
-    if (update.result !== "failure" || type === "Readiness" || !container.running || update.containerId !== container.id) return;
+    if (update.result !== "failure" || type === "Readiness" || !container.running) return;
     log({ at: timers.now(), type: "Normal", reason: "Killing", message: `Container ${config.containerName} failed ${type.toLowerCase()} probe, will be restarted`, probeType: type });
     // Killed: not running until the new instance is seen. worker.go doProbe then sets Failure for
     // every probe of it ("Non-running container probed") and probes nothing.
