@@ -28,17 +28,21 @@ const DETECT_THRESHOLD = 3;
 const DETECT_CRASH_AFTER_S = 1.5;
 
 type ProbeRecord = { at: number; result: string };
+/** What the bench reads of /api/status (sidecar/src/status.ts): the one liveness probe it runs, and the events. */
 type Status = {
   verdict: { healthy: boolean };
   counters: { probes: number };
-  probes: ProbeRecord[];
+  history: ProbeRecord[];
   events: { at: number; reason: string }[];
 };
 
 async function status(url: string): Promise<Status> {
   const answer = await getStatus(`${url}/api/status`, 2_000);
   if (answer?.status !== 200) throw new Error(`${url}/api/status answered ${answer?.status ?? "nothing"}`);
-  return JSON.parse(answer.body) as Status;
+  const body = JSON.parse(answer.body) as { probes: (Omit<Status, "events"> & { type: string })[]; events: Status["events"] };
+  const liveness = body.probes.find((p) => p.type === "Liveness");
+  if (!liveness) throw new Error(`${url}/api/status has no liveness probe`);
+  return { ...liveness, events: body.events };
 }
 
 async function startSidecar(env: Record<string, string>): Promise<{ proc: Proc; url: string }> {
@@ -90,7 +94,7 @@ export async function benchSidecar(opts: SidecarBenchOptions): Promise<{ rows: R
       const segments = [
         async () => {
           // A fresh sidecar each round, so it probes only while it is measured.
-          const sidecar = await startSidecar({ PROBE_URL: probeUrl, PROBE_PERIOD_SECONDS: String(opts.periodMs / 1000) });
+          const sidecar = await startSidecar({ LIVENESS_PROBE_URL: probeUrl, LIVENESS_PROBE_PERIOD_SECONDS: String(opts.periodMs / 1000) });
           try {
             const before = { cpu: cpuSeconds(sidecar.proc.pid), probes: (await status(sidecar.url)).counters.probes };
             const deadline = performance.now() + opts.probes * opts.periodMs * 3 + 5_000;
@@ -102,7 +106,7 @@ export async function benchSidecar(opts: SidecarBenchOptions): Promise<{ rows: R
               const s = await status(sidecar.url);
               now = { cpu, probes: s.counters.probes };
               if (now.probes - before.probes >= opts.probes || performance.now() >= deadline) {
-                jitter.push(...periodJitter(s.probes, opts.periodMs));
+                jitter.push(...periodJitter(s.history, opts.periodMs));
               }
             }
             const probes = now.probes - before.probes;
@@ -157,9 +161,9 @@ async function detectOnce(log: (line: string) => void, round: number, rounds: nu
   const app = await startTarget({ CRASH_AFTER: String(DETECT_CRASH_AFTER_S), CRASH_MODE: "error" }, APP);
   try {
     const sidecar = await startSidecar({
-      PROBE_URL: `${app.url}/health`,
-      PROBE_PERIOD_SECONDS: String(DETECT_PERIOD_S),
-      PROBE_FAILURE_THRESHOLD: String(DETECT_THRESHOLD),
+      LIVENESS_PROBE_URL: `${app.url}/health`,
+      LIVENESS_PROBE_PERIOD_SECONDS: String(DETECT_PERIOD_S),
+      LIVENESS_PROBE_FAILURE_THRESHOLD: String(DETECT_THRESHOLD),
     });
     try {
       const metrics = (await getStatus(`${app.url}/metrics`))?.body ?? "";

@@ -144,7 +144,9 @@ describe("the images, run as the pod runs them", () => {
     await runLikePod(sidecar, SIDECAR, `container:${app}`, podEnv(sidecarSpec));
 
     const status = async () => JSON.parse((await get(app, "http://127.0.0.1:9102/api/status")).body) as Obj;
-    const healthy = await eventually(async () => ((await status()).counters.successful > 0 ? await status() : undefined), 10_000, "the sidecar's first verdict", 300);
+    // The pod's one probe, the app's liveness probe, as the sidecar reports it.
+    const liveness = async () => (await status()).probes.find((p: Obj) => p.type === "Liveness") as Obj;
+    const healthy = await eventually(async () => ((await liveness()).counters.successful > 0 ? await liveness() : undefined), 10_000, "the sidecar's first verdict", 300);
     expect(healthy.verdict.healthy).toBe(true);
     expect((await get(app, "http://127.0.0.1:8080/health")).status).toBe(200);
 
@@ -157,13 +159,13 @@ describe("the images, run as the pod runs them", () => {
       expect(stats).toBeLessThan(mib(spec.resources.limits.memory));
     }
 
-    const failureThreshold = Number(podEnv(sidecarSpec).PROBE_FAILURE_THRESHOLD);
+    const failureThreshold = Number(podEnv(sidecarSpec).LIVENESS_PROBE_FAILURE_THRESHOLD);
     const crashed = await eventually(async () => {
-      const s = await status();
+      const s = await liveness();
       return s.verdict.healthy === false ? s : undefined;
     }, 20_000, "the sidecar to judge the app unhealthy", 300);
     expect(crashed.verdict.consecutiveFailures).toBeGreaterThanOrEqual(failureThreshold);
-    expect(crashed.probes.at(-1).output).toBe("HTTP probe failed with statuscode: 500");
+    expect(crashed.history.at(-1).output).toBe("HTTP probe failed with statuscode: 500");
     expect((await get(app, "http://127.0.0.1:8080/")).status).toBe(500);
     const metrics = (await get(app, "http://127.0.0.1:9102/metrics")).body;
     expect(metrics).toMatch(/^probe_success(\{[^}]*\})? 0$/m);

@@ -41,28 +41,54 @@ function resolvePort(podSpec: Obj, port: number | string, container?: Obj): { co
   throw new Error(`port ${JSON.stringify(port)} resolves to no container port${container ? ` of ${container.name}` : ""}`);
 }
 
+// The sidecar's variables for each probe type (sidecar/src/config.ts), and the manifest's field.
+const PROBE_FIELDS = [
+  ["LIVENESS", "livenessProbe"],
+  ["READINESS", "readinessProbe"],
+  ["STARTUP", "startupProbe"],
+] as const;
+
+/**
+ * The sidecar's variables that mirror `app`'s probes, as it must be given them: one set per probe,
+ * the API server's defaults spelled out, the pod's own address (the sidecar shares its network).
+ */
+function mirroredProbeEnv(podSpec: Obj, app: Obj): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [prefix, field] of PROBE_FIELDS) {
+    if (!app[field]) continue;
+    const probe = { ...PROBE_DEFAULTS, ...app[field] };
+    const where = `${app.name}.${field}`;
+    // The sidecar runs httpGet and tcpSocket probes, from a URL: no exec, no grpc, no headers.
+    expect(probe.httpGet ?? probe.tcpSocket, `${where}: the sidecar mirrors httpGet and tcpSocket probes only`).toBeDefined();
+    expect(probe.httpGet?.httpHeaders ?? [], `${where}: the sidecar sends no httpHeaders`).toEqual([]);
+    const handler = probe.httpGet ?? probe.tcpSocket;
+    const host = handler.host ?? "127.0.0.1";
+    const port = resolvePort(podSpec, handler.port, app).port;
+    const path = probe.httpGet?.path ?? "/";
+    env[`${prefix}_PROBE_URL`] = probe.httpGet
+      ? `${(probe.httpGet.scheme ?? "HTTP").toLowerCase()}://${host}:${port}${path.startsWith("/") ? path : `/${path}`}`
+      : `tcp://${host}:${port}`;
+    env[`${prefix}_PROBE_INITIAL_DELAY_SECONDS`] = String(probe.initialDelaySeconds);
+    env[`${prefix}_PROBE_PERIOD_SECONDS`] = String(probe.periodSeconds);
+    env[`${prefix}_PROBE_TIMEOUT_SECONDS`] = String(probe.timeoutSeconds);
+    env[`${prefix}_PROBE_SUCCESS_THRESHOLD`] = String(probe.successThreshold);
+    env[`${prefix}_PROBE_FAILURE_THRESHOLD`] = String(probe.failureThreshold);
+  }
+  return env;
+}
+
 function labelsMatch(selector: Record<string, string>, labels: Record<string, string>): boolean {
   return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 }
 
 describe.each(RENDERS)("kubectl kustomize %s", (dir) => {
-  test("the sidecar's env mirrors the app's liveness probe, so its verdict is the kubelet's", () => {
+  test("the sidecar's env mirrors every probe of the app, and no other, so its verdicts are the kubelet's", () => {
     const { app, sidecar, pod } = podOf(objectsOf(dir));
-    const probe = { ...PROBE_DEFAULTS, ...app.livenessProbe };
-    const handler = probe.httpGet ?? probe.tcpSocket;
-    const port = resolvePort(pod.spec, handler.port, app).port;
-    const env = envOf(sidecar);
-    expect(env).toMatchObject({
-      PROBE_URL: probe.httpGet ? `http://127.0.0.1:${port}${probe.httpGet.path}` : `tcp://127.0.0.1:${port}`,
-      PROBE_INITIAL_DELAY_SECONDS: String(probe.initialDelaySeconds),
-      PROBE_PERIOD_SECONDS: String(probe.periodSeconds),
-      PROBE_TIMEOUT_SECONDS: String(probe.timeoutSeconds),
-      PROBE_SUCCESS_THRESHOLD: String(probe.successThreshold),
-      PROBE_FAILURE_THRESHOLD: String(probe.failureThreshold),
-      METRICS_URL: `http://127.0.0.1:${port}/metrics`,
-    });
-    // The sidecar shows the liveness probe unless told otherwise.
-    expect(env.PROBE_TYPE ?? "Liveness").toBe("Liveness");
+    const probeEnv = Object.fromEntries(Object.entries(envOf(sidecar)).filter(([name]) => /^(LIVENESS|READINESS|STARTUP)_PROBE_/.test(name)));
+    expect(probeEnv).toEqual(mirroredProbeEnv(pod.spec, app));
+    // At least one probe, or the sidecar refuses to start.
+    expect(Object.keys(probeEnv).some((name) => name.endsWith("_PROBE_URL"))).toBe(true);
+    expect(envOf(sidecar).METRICS_URL).toBe(`http://127.0.0.1:${app.ports[0].containerPort}/metrics`);
   });
 
   test("every object is valid against the Kubernetes schemas, with no unknown field", async () => {

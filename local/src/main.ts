@@ -90,7 +90,8 @@ async function main(): Promise<void> {
     const port = container.ports[0]?.containerPort;
     if (port !== undefined) env.PORT = String(portOf(port));
     if (container.sidecar) {
-      for (const name of ["PROBE_URL", "METRICS_URL"]) if (env[name] !== undefined) env[name] = moveUrl(env[name]);
+      // Every URL the sidecar is given (LIVENESS_PROBE_URL, METRICS_URL, ...) follows the moved ports.
+      for (const name of Object.keys(env).filter((n) => n.endsWith("_URL"))) env[name] = moveUrl(env[name]!);
       parseOrFail("crashy-sidecar", () => loadSidecarConfig(env));
     } else {
       // The demo's overrides of the app (CRASH_AFTER=5 npm start), checked by the app's own schema.

@@ -95,7 +95,7 @@ describe("the shipped k8s/base/deployment.yaml", () => {
     expect(pod.sidecars.map((s) => s.name)).toEqual(["probe-sidecar"]);
     const [sidecar] = pod.sidecars;
     expect(sidecar).toMatchObject({ sidecar: true, ports: [{ name: "sidecar", containerPort: 9102 }] });
-    expect(sidecar!.env.PROBE_URL).toBe("http://127.0.0.1:8080/health");
+    expect(sidecar!.env.LIVENESS_PROBE_URL).toBe("http://127.0.0.1:8080/health");
     expect(sidecar!.probes).toEqual({
       Liveness: {
         action: { kind: "httpGet", scheme: "HTTP", host: "", port: 9102, path: "/healthz", httpHeaders: [] },

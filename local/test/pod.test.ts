@@ -125,13 +125,14 @@ describe("the local pod", () => {
       expect(pod.runner.output()).toMatch(/crashy-app-local\s+2\/2\s+Running\s+0\s/);
       // The sidecar probes what the kubelet probes: a TCP connection, which succeeds.
       const status = (await (await fetch(`${pod.sidecar}/api/status`)).json()) as SidecarStatus;
-      expect(status.config.probeUrl).toBe(`tcp://127.0.0.1:${pod.appPort}`);
-      expect(status.verdict.state).toBe("healthy");
+      const liveness = status.probes.find((p) => p.type === "Liveness")!;
+      expect(liveness.config.url).toBe(`tcp://127.0.0.1:${pod.appPort}`);
+      expect(liveness.verdict.state).toBe("healthy");
       // Its very first probe may come before the app listens; none fails once it does.
-      const failed = status.probes.filter((p) => p.result !== "success");
+      const failed = liveness.history.filter((p) => p.result !== "success");
       expect(failed.length).toBeLessThanOrEqual(1);
       for (const p of failed) expect(p.output).toMatch(/connect: connection refused$/);
-      expect(status.counters.successful).toBeGreaterThanOrEqual(5);
+      expect(liveness.counters.successful).toBeGreaterThanOrEqual(5);
     } finally {
       await pod.stop();
     }

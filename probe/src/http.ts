@@ -52,7 +52,7 @@ export function createHttpGetProber(action: HttpGetAction, timeoutSeconds: numbe
   return (signal) => probeHttpGet(action, timeoutSeconds, signal);
 }
 
-/** createHttpGetProber for a URL (the sidecar's PROBE_URL). */
+/** createHttpGetProber for a URL (the sidecar's LIVENESS_PROBE_URL and the like). */
 export function createHttpProber(options: Omit<HttpProbeOptions, "signal">): HttpProber {
   const action = httpGetActionFromUrl(options.url, options.headers);
   return (signal) => probeHttpGet(action, options.timeoutSeconds, signal);

@@ -1,5 +1,7 @@
 // The sidecar's Prometheus metrics, on a Registry of its own. Names come from blackbox_exporter
 // (probe_*), the kubelet (prober_*) and this project (crashy_*); every series exists from the start.
+// Each probe's series carry its probe_type, as the kubelet's prober_probe_total does; blackbox's
+// names get it too, since one container's probes cannot share one unlabelled gauge.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Result } from "../../probe/src/results.ts";
 import type { ProbeType } from "../../probe/src/types.ts";
@@ -11,24 +13,34 @@ const RESULT_LABEL = { success: "successful", failure: "failed", unknown: "unkno
 
 export type SidecarMetrics = ReturnType<typeof createSidecarMetrics>;
 
-export function createSidecarMetrics(probeType: ProbeType = "Liveness") {
-  const typed = { probe_type: probeType };
+/** What the pod's status would say, read at each scrape. */
+export type PodView = {
+  /** The pod's Ready condition is True. */
+  ready: () => boolean;
+  /** The app container's ContainerStatus.Started. */
+  started: () => boolean;
+};
+
+export function createSidecarMetrics(probeTypes: readonly ProbeType[] = ["Liveness"], pod: PodView = { ready: () => false, started: () => false }) {
   const registry = new Registry();
   const registers = [registry];
 
   const success = new Gauge({
     name: "probe_success",
     help: "Whether the last probe succeeded (1) or not (0), as blackbox_exporter reports it.",
+    labelNames: ["probe_type"],
     registers,
   });
   const duration = new Gauge({
     name: "probe_duration_seconds",
     help: "How long the last probe took to complete in seconds, as blackbox_exporter reports it.",
+    labelNames: ["probe_type"],
     registers,
   });
   const statusCode = new Gauge({
     name: "probe_http_status_code",
     help: "HTTP status code of the last probe's final response; 0 when no response came.",
+    labelNames: ["probe_type"],
     registers,
   });
   const total = new Counter({
@@ -62,6 +74,23 @@ export function createSidecarMetrics(probeType: ProbeType = "Liveness") {
     labelNames: ["probe_type"],
     registers,
   });
+  // Read at each scrape, so they always agree with /api/status.
+  new Gauge({
+    name: "crashy_pod_ready",
+    help: "The pod's Ready condition as the kubelet would set it: 1 True (the app container started, and its readiness probe succeeded or it has none: the Service sends it traffic), 0 False.",
+    registers,
+    collect() {
+      this.set(pod.ready() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "crashy_container_started",
+    help: "The app container's Started status as the kubelet would set it: 1 running and its startup probe succeeded (or it has none), else 0.",
+    registers,
+    collect() {
+      this.set(pod.started() ? 1 : 0);
+    },
+  });
   const restarts = new Counter({
     name: "crashy_target_restarts_total",
     help: "Restarts of the app seen as a change of its start time in its metrics.",
@@ -79,20 +108,24 @@ export function createSidecarMetrics(probeType: ProbeType = "Liveness") {
   });
 
   // Present from the first scrape, so rate() and alerts have a starting point.
-  for (const result of Object.values(RESULT_LABEL)) total.inc({ ...typed, result }, 0);
-  histogram.zero(typed);
-  for (const gauge of [success, duration, statusCode, lastRestart, scrapeUp]) gauge.set(0);
-  for (const gauge of [failures, successes]) gauge.set(typed, 0);
-  // worker.go newWorker's initial result: only liveness starts as Success.
-  healthy.set(typed, probeType === "Liveness" ? 1 : 0);
+  for (const probeType of probeTypes) {
+    const typed = { probe_type: probeType };
+    for (const result of Object.values(RESULT_LABEL)) total.inc({ ...typed, result }, 0);
+    histogram.zero(typed);
+    for (const gauge of [success, duration, statusCode, failures, successes]) gauge.set(typed, 0);
+    // worker.go newWorker's initial result: only liveness starts as Success.
+    healthy.set(typed, probeType === "Liveness" ? 1 : 0);
+  }
+  for (const gauge of [lastRestart, scrapeUp]) gauge.set(0);
   restarts.inc(0);
 
   return {
     registry,
     recordProbe(record: ProbeRecord, state: WorkerState) {
-      success.set(record.result === "success" ? 1 : 0);
-      duration.set(record.durationSeconds);
-      statusCode.set(record.statusCode);
+      const typed = { probe_type: state.type };
+      success.set(typed, record.result === "success" ? 1 : 0);
+      duration.set(typed, record.durationSeconds);
+      statusCode.set(typed, record.statusCode);
       // worker.go: "Prober error, throw away the result": errored probes are neither counted nor
       // observed; ProberDuration is observed for Success (and a prober's Unknown, which ours never give).
       if (record.result !== "unknown") {
@@ -103,8 +136,8 @@ export function createSidecarMetrics(probeType: ProbeType = "Liveness") {
       successes.set(typed, state.consecutiveSuccesses);
     },
     /** The results manager's value changed. */
-    recordResult(result: Result) {
-      healthy.set(typed, result === "success" ? 1 : 0);
+    recordResult(probeType: ProbeType, result: Result) {
+      healthy.set({ probe_type: probeType }, result === "success" ? 1 : 0);
     },
     recordScrape(result: ScrapeResult) {
       scrapeUp.set(result.ok ? 1 : 0);

@@ -30,7 +30,7 @@ const sidecar = createSidecar({
   config,
   onEvent(e) {
     const container = config.containerName;
-    const fields = { type: e.type, reason: e.reason, container, message: e.message };
+    const fields = { type: e.type, reason: e.reason, container, message: e.message, probe_type: e.probeType };
     log[e.type === "Warning" ? "warn" : "info"](`${e.type} ${e.reason} container/${container}: ${e.message}`, fields);
   },
   // Only changes are worth a line: a scrape every period would drown the events.
@@ -45,24 +45,30 @@ const sidecar = createSidecar({
 registerNodeProcessMetrics(sidecar.metrics.registry);
 
 const server = serve({ fetch: createServer(sidecar).fetch, port: config.port, hostname: config.host }, (info) => {
-  const p = config.probe;
   const url = `http://${info.address}:${info.port}`;
+  const probes = config.probes.map(
+    (p) =>
+      `${p.type.toLowerCase()} probe ${p.url} every ${p.periodSeconds} s (timeout ${p.timeoutSeconds} s, failure threshold ${p.failureThreshold}, ` +
+      `success threshold ${p.successThreshold}, initial delay ${p.initialDelaySeconds} s)`,
+  );
+  // Fields named after the variables: liveness_probe_url for LIVENESS_PROBE_URL, and so on.
+  const fields = Object.fromEntries(
+    config.probes.flatMap((p) => {
+      const prefix = `${p.type.toLowerCase()}_probe`;
+      return [
+        [`${prefix}_url`, p.url],
+        [`${prefix}_period_seconds`, p.periodSeconds],
+        [`${prefix}_timeout_seconds`, p.timeoutSeconds],
+        [`${prefix}_failure_threshold`, p.failureThreshold],
+        [`${prefix}_success_threshold`, p.successThreshold],
+        [`${prefix}_initial_delay_seconds`, p.initialDelaySeconds],
+      ];
+    }),
+  );
   log.info(
-    `listening on ${url}; probing ${p.url} every ${p.periodSeconds} s ` +
-      `(timeout ${p.timeoutSeconds} s, failure threshold ${p.failureThreshold}, success threshold ${p.successThreshold}, ` +
-      `initial delay ${p.initialDelaySeconds} s); ` +
+    `listening on ${url}; ${probes.join("; ")}; ` +
       (config.scrape.url ? `scraping ${config.scrape.url} every ${config.scrape.intervalSeconds} s` : "not scraping (METRICS_URL is empty)"),
-    {
-      url,
-      probe_url: p.url,
-      probe_period_seconds: p.periodSeconds,
-      probe_timeout_seconds: p.timeoutSeconds,
-      probe_failure_threshold: p.failureThreshold,
-      probe_success_threshold: p.successThreshold,
-      probe_initial_delay_seconds: p.initialDelaySeconds,
-      metrics_url: config.scrape.url,
-      scrape_interval_seconds: config.scrape.intervalSeconds,
-    },
+    { url, ...fields, metrics_url: config.scrape.url, scrape_interval_seconds: config.scrape.intervalSeconds },
   );
   sidecar.start();
 }) as Server;

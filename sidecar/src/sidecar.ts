@@ -1,18 +1,21 @@
-// The sidecar put together: one probe worker (probe/) on the app, the scraper that notices its
+// The sidecar put together: a probe worker (probe/) for each probe the app container has, each with
+// its own results manager as in the kubelet's prober_manager.go, the scraper that notices the app's
 // restarts, the metrics and a bounded history for /api/status. It plays the kubelet's part only so
-// far as to show it: a liveness or startup failure reads "restart pending" until the scraper sees
-// the new instance, as the kubelet holds its worker until a new container ID. No server here
+// far as to show it: startup gates the other probes until it succeeds; a liveness or startup
+// failure reads "restart pending" and the container counts as not running (every worker holds, the
+// pod is not Ready) until the scraper sees the new instance, as the kubelet's workers wait for a new
+// container ID; a readiness failure only takes the pod out of the Service. No server here
 // (server.ts) and no process handling (node.ts).
 import { systemTimers, type Timers } from "../../lib/clock.ts";
-import { createRing } from "../../lib/ring.ts";
+import { createRing, type Ring } from "../../lib/ring.ts";
 import { createProber } from "../../probe/src/handlers.ts";
-import { createResultsManager, type Result } from "../../probe/src/results.ts";
+import { createResultsManager, type ResultsManager, type Result, type Update } from "../../probe/src/results.ts";
 import type { ProbeFn, ProbeType } from "../../probe/src/types.ts";
-import { createProbeWorker, type ContainerStatus, type ProbeEvent, type ProbeRecord } from "../../probe/src/worker.ts";
-import type { SidecarConfig } from "./config.ts";
+import { createProbeWorker, type ProbeEvent, type ProbeRecord, type ProbeWorker } from "../../probe/src/worker.ts";
+import type { ProbeConfig, SidecarConfig } from "./config.ts";
 import { createSidecarMetrics } from "./metrics.ts";
 import { createScraper, type Restart, type ScrapeResult } from "./scraper.ts";
-import type { SidecarStatus, VerdictState } from "./status.ts";
+import type { ProbeWait, SidecarStatus, StatusPodCondition, StatusProbe, VerdictState } from "./status.ts";
 
 /** Probes kept for /api/status and the page: at period 1 s, five minutes. */
 export const PROBE_HISTORY = 300;
@@ -23,8 +26,9 @@ export const RESTART_HISTORY = 100;
 export type SidecarEvent = Omit<ProbeEvent, "type" | "reason"> & {
   type: "Normal" | "Warning";
   reason: ProbeEvent["reason"] | "Killing" | "Started";
+  /** The probe the event is about; absent for "Started". */
+  probeType?: ProbeType;
 };
-
 
 /** The verdict's words, for logs and the page. */
 export const VERDICT_TEXT: Record<VerdictState, string> = {
@@ -51,21 +55,26 @@ export function verdictOf(type: ProbeType, result: Result | undefined): VerdictS
 export type SidecarOptions = {
   config: SidecarConfig;
   timers?: Timers;
-  /** Replaces the HTTP prober (the worker's tests use their own). */
-  prober?: ProbeFn;
+  /** Replaces the probers of some probe types (the tests use their own). */
+  probers?: Partial<Record<ProbeType, ProbeFn>>;
   onEvent?: (event: SidecarEvent) => void;
   onScrape?: (result: ScrapeResult) => void;
 };
 
 export type Sidecar = ReturnType<typeof createSidecar>;
 
-export function createSidecar({ config, timers = systemTimers, prober, onEvent, onScrape }: SidecarOptions) {
-  const type = config.probe.type;
-  const metrics = createSidecarMetrics(type);
-  const probes = createRing<ProbeRecord>(PROBE_HISTORY);
+type ProbeUnit = {
+  config: ProbeConfig;
+  worker: ProbeWorker;
+  results: ResultsManager;
+  history: Ring<ProbeRecord>;
+  counts: { successful: number; failed: number; unknown: number };
+};
+
+export function createSidecar({ config, timers = systemTimers, probers = {}, onEvent, onScrape }: SidecarOptions) {
   const events = createRing<SidecarEvent>(EVENT_HISTORY);
   const restarts = createRing<Restart>(RESTART_HISTORY);
-  const counts = { successful: 0, failed: 0, unknown: 0, restarts: 0, scrapesOk: 0, scrapesFailed: 0 };
+  const counts = { restarts: 0, scrapesOk: 0, scrapesFailed: 0 };
   let lastScrape: ScrapeResult | undefined;
   let startedAt: number | undefined;
 
@@ -77,38 +86,68 @@ export function createSidecar({ config, timers = systemTimers, prober, onEvent, 
   // The app container as the sidecar can know it: an instance is a start time seen in its metrics.
   // Before the first scrape (or with scraping off) the instance is the one running when we started.
   let instance = 0;
-  const container: ContainerStatus = { id: "instance-0", running: true, startedAt: timers.now(), started: true };
+  const container = { id: "instance-0", running: true, startedAt: timers.now() };
+  let restartPendingFor: "Liveness" | "Startup" | undefined;
   const newInstance = (startedAtMs: number) => {
     container.id = `instance-${++instance}`;
+    container.running = true;
     container.startedAt = startedAtMs;
+    restartPendingFor = undefined;
   };
 
-  const results = createResultsManager((update) => {
-    metrics.recordResult(update.result);
-    if (update.result !== "failure" || type === "Readiness") return;
-    // kuberuntime computePodActions: "Container %s failed %s probe", then ", will be restarted".
-    log({ at: timers.now(), type: "Normal", reason: "Killing", message: `Container ${config.containerName} failed ${type.toLowerCase()} probe, will be restarted` });
+  // One results manager per probe type: the kubelet's livenessManager, readinessManager, startupManager.
+  const managers = new Map<ProbeType, ResultsManager>();
+  const resultOf = (type: ProbeType) => managers.get(type)?.get(container.id);
+  // prober_manager.go isContainerStarted: not running is not started; then the startup probe's
+  // result for this instance, Success or not; no startup probe, started.
+  const isStarted = () => container.running && (managers.has("Startup") ? resultOf("Startup") === "success" : true);
+  // prober_manager.go UpdatePodStatus: a started container is ready if its readiness result is
+  // Success, or if it has no readiness probe ("no readinessProbe -> always ready").
+  const isReady = () => isStarted() && (managers.has("Readiness") ? resultOf("Readiness") === "success" : true);
+
+  const metrics = createSidecarMetrics(config.probes.map((p) => p.type), { ready: isReady, started: isStarted });
+
+  function onResult(type: ProbeType, update: Update) {
+    // A probe of an instance already replaced that ends late changes nothing now.
+    if (update.containerId !== container.id) return;
+    metrics.recordResult(type, update.result);
+    // kuberuntime_manager.go computePodActions: a running container whose liveness or startup
+    // result is Failure is killed, "Container %s failed %s probe" + ", will be restarted". The
+    // Failure the workers set for a container that is not running (any probe type) is no new kill.
+    if (update.result !== "failure" || type === "Readiness" || !container.running) return;
+    log({ at: timers.now(), type: "Normal", reason: "Killing", message: `Container ${config.containerName} failed ${type.toLowerCase()} probe, will be restarted`, probeType: type });
+    // Killed: not running until the new instance is seen. worker.go doProbe then sets Failure for
+    // every probe of it ("Non-running container probed") and probes nothing.
+    container.running = false;
+    restartPendingFor = type;
     // Without scraping, no restart can be seen: take it as done at once rather than hold forever.
     if (!scraper) newInstance(timers.now());
-  });
+  }
 
-  const worker = createProbeWorker({
-    type,
-    spec: config.probe,
-    probe: prober ?? createProber(config.probe.action, config.probe.timeoutSeconds),
-    // The sidecar knows no other probe of the container: a startup probe's own Success is what
-    // starts it; for the other types, the container counts as started.
-    status: () => ({ ...container, started: type !== "Startup" || results.get(container.id) === "success" }),
-    results,
-    timers,
-    onEvent: log,
-    onProbe(record, state) {
-      probes.push(record);
-      if (record.result === "success") counts.successful++;
-      else if (record.result === "failure") counts.failed++;
-      else counts.unknown++;
-      metrics.recordProbe(record, state);
-    },
+  const units: ProbeUnit[] = config.probes.map((probe) => {
+    const type = probe.type;
+    const results = createResultsManager((update) => onResult(type, update));
+    managers.set(type, results);
+    const history = createRing<ProbeRecord>(PROBE_HISTORY);
+    const counts = { successful: 0, failed: 0, unknown: 0 };
+    const worker = createProbeWorker({
+      type,
+      spec: probe,
+      probe: probers[type] ?? createProber(probe.action, probe.timeoutSeconds),
+      // The status manager's view of the container, Started from the startup probe's result.
+      status: () => ({ ...container, started: isStarted() }),
+      results,
+      timers,
+      onEvent: (event) => log({ ...event, probeType: type }),
+      onProbe(record, state) {
+        history.push(record);
+        if (record.result === "success") counts.successful++;
+        else if (record.result === "failure") counts.failed++;
+        else counts.unknown++;
+        metrics.recordProbe(record, state);
+      },
+    });
+    return { config: probe, worker, results, history, counts };
   });
 
   const scraper = config.scrape.url
@@ -117,6 +156,8 @@ export function createSidecar({ config, timers = systemTimers, prober, onEvent, 
         intervalSeconds: config.scrape.intervalSeconds,
         timers,
         onScrape(result) {
+          // The first start time read is when the instance we began with started, for the initial delays.
+          if (result.ok && instance === 0 && counts.scrapesOk === 0) container.startedAt = Math.round(result.startTimeSeconds * 1000);
           lastScrape = result;
           if (result.ok) counts.scrapesOk++;
           else counts.scrapesFailed++;
@@ -128,67 +169,106 @@ export function createSidecar({ config, timers = systemTimers, prober, onEvent, 
           counts.restarts++;
           metrics.recordRestart(restart);
           const startedMs = Math.round(restart.startTimeSeconds * 1000);
-          // A new container ID for the worker: it takes the initial result again and resumes.
+          // A new container ID for the workers: each takes its initial result again and resumes.
           newInstance(startedMs);
           log({ at: startedMs, type: "Normal", reason: "Started", message: `Started container ${config.containerName}` });
         },
       })
     : undefined;
 
+  /** Why `unit`'s worker skips its probes now (worker.go doProbe's early returns), if it does. */
+  function waitingOf(unit: ProbeUnit): ProbeWait | undefined {
+    const state = unit.worker.state();
+    if (!container.running || (state.onHold && state.containerId === container.id)) return "restart";
+    if (Math.trunc((timers.now() - container.startedAt) / 1000) < unit.config.initialDelaySeconds) return "initial-delay";
+    const started = isStarted();
+    if (started && unit.config.type === "Startup") return "done";
+    if (!started && unit.config.type !== "Startup") return "startup";
+    return undefined;
+  }
+
+  function probeStatus(unit: ProbeUnit): StatusProbe {
+    const { config: probe } = unit;
+    const state = unit.worker.state();
+    const verdict = verdictOf(probe.type, state.result ?? unit.results.get(container.id));
+    const waiting = waitingOf(unit);
+    return {
+      type: probe.type,
+      config: {
+        url: probe.url,
+        periodSeconds: probe.periodSeconds,
+        timeoutSeconds: probe.timeoutSeconds,
+        failureThreshold: probe.failureThreshold,
+        successThreshold: probe.successThreshold,
+        initialDelaySeconds: probe.initialDelaySeconds,
+      },
+      verdict: {
+        state: verdict,
+        healthy: verdict === "healthy" || verdict === "ready" || verdict === "started",
+        text: VERDICT_TEXT[verdict],
+        onHold: state.onHold,
+        ...(waiting ? { waiting } : {}),
+        consecutiveFailures: state.consecutiveFailures,
+        consecutiveSuccesses: state.consecutiveSuccesses,
+        probesUntilFailure: state.probesUntilFailure,
+      },
+      counters: { probes: state.probes, ...unit.counts },
+      history: unit.history.items(),
+    };
+  }
+
+  /** generate.go GeneratePodReadyCondition, through GenerateContainersReadyCondition's words. */
+  function readyCondition(): StatusPodCondition {
+    if (isReady()) return { type: "Ready", status: "True" };
+    return { type: "Ready", status: "False", reason: "ContainersNotReady", message: `containers with unready status: [${config.containerName}]` };
+  }
+
   return {
     metrics,
     start() {
       startedAt = timers.now();
-      worker.start();
+      for (const unit of units) unit.worker.start();
       scraper?.start();
     },
     async stop() {
-      await Promise.all([worker.stop(), scraper?.stop()]);
+      await Promise.all([...units.map((unit) => unit.worker.stop()), scraper?.stop()]);
     },
-    /** Its own liveness: both loops running, and the probe loop not stuck. */
+    /** Its own liveness: every loop running, and no probe loop stuck. */
     health(): { ok: boolean; reason: string } {
-      const state = worker.state();
-      if (!state.running || startedAt === undefined) return { ok: false, reason: "the probe loop is not running" };
-      if (scraper && !scraper.running()) return { ok: false, reason: "the scrape loop is not running" };
-      // A beat is due every period; a probe in flight (with its retries) may hold it up to its timeouts.
-      const { periodSeconds, timeoutSeconds } = config.probe;
-      const since = state.lastTickAt ?? startedAt;
-      const allowedMs = (2 * periodSeconds + 3 * timeoutSeconds + 1) * 1000;
-      if (timers.now() - since > allowedMs) {
-        return { ok: false, reason: `the probe loop has not run for ${((timers.now() - since) / 1000).toFixed(1)} s` };
+      if (startedAt === undefined) return { ok: false, reason: "the probe loops are not running" };
+      for (const unit of units) {
+        const state = unit.worker.state();
+        const name = `the ${unit.config.type.toLowerCase()} probe loop`;
+        if (!state.running) return { ok: false, reason: `${name} is not running` };
+        // A beat is due every period; a probe in flight (with its retries) may hold it up to its timeouts.
+        const { periodSeconds, timeoutSeconds } = unit.config;
+        const since = state.lastTickAt ?? startedAt;
+        const allowedMs = (2 * periodSeconds + 3 * timeoutSeconds + 1) * 1000;
+        if (timers.now() - since > allowedMs) {
+          return { ok: false, reason: `${name} has not run for ${((timers.now() - since) / 1000).toFixed(1)} s` };
+        }
       }
+      if (scraper && !scraper.running()) return { ok: false, reason: "the scrape loop is not running" };
       return { ok: true, reason: "probing" };
     },
     status(): SidecarStatus {
-      const state = worker.state();
-      const verdict = verdictOf(type, state.result ?? results.get(container.id));
       return {
         now: timers.now(),
         config: {
-          probeType: type,
-          probeUrl: config.probe.url,
-          periodSeconds: config.probe.periodSeconds,
-          timeoutSeconds: config.probe.timeoutSeconds,
-          failureThreshold: config.probe.failureThreshold,
-          successThreshold: config.probe.successThreshold,
-          initialDelaySeconds: config.probe.initialDelaySeconds,
           metricsUrl: config.scrape.url,
           scrapeIntervalSeconds: config.scrape.intervalSeconds,
           containerName: config.containerName,
         },
-        verdict: {
-          state: verdict,
-          /** The kubelet's result is Success (healthy, ready or started). */
-          healthy: verdict === "healthy" || verdict === "ready" || verdict === "started",
-          text: VERDICT_TEXT[verdict],
-          /** No probes until the restart is seen (worker.go onHold). */
-          onHold: state.onHold,
-          consecutiveFailures: state.consecutiveFailures,
-          consecutiveSuccesses: state.consecutiveSuccesses,
-          /** Failed probes still needed for the failure threshold. */
-          probesUntilRestart: state.probesUntilFailure,
+        probes: units.map(probeStatus),
+        container: {
+          instance: container.id,
+          running: container.running,
+          ...(restartPendingFor ? { restartPendingFor } : {}),
+          started: isStarted(),
+          ready: isReady(),
         },
-        counters: { probes: state.probes, ...counts },
+        pod: { ready: readyCondition() },
+        counters: { ...counts },
         scrape: {
           enabled: scraper !== undefined,
           up: lastScrape?.ok ?? false,
@@ -196,7 +276,6 @@ export function createSidecar({ config, timers = systemTimers, prober, onEvent, 
           error: lastScrape && !lastScrape.ok ? lastScrape.error : undefined,
           startTimeSeconds: lastScrape?.ok ? lastScrape.startTimeSeconds : undefined,
         },
-        probes: probes.items(),
         restarts: restarts.items(),
         events: events.items(),
       };

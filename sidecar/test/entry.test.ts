@@ -29,11 +29,11 @@ async function failing(env: Record<string, string>) {
   const sidecar = await start(SIDECAR_ENTRY, {
     PORT: String(port),
     HOST: "127.0.0.1",
-    PROBE_URL: `${nothing}/health`,
+    LIVENESS_PROBE_URL: `${nothing}/health`,
     METRICS_URL: `${nothing}/metrics`,
-    PROBE_PERIOD_SECONDS: "0.2",
-    PROBE_TIMEOUT_SECONDS: "0.5",
-    PROBE_FAILURE_THRESHOLD: "1",
+    LIVENESS_PROBE_PERIOD_SECONDS: "0.2",
+    LIVENESS_PROBE_TIMEOUT_SECONDS: "0.5",
+    LIVENESS_PROBE_FAILURE_THRESHOLD: "1",
     ...env,
   });
   try {
@@ -47,27 +47,35 @@ async function failing(env: Record<string, string>) {
 describe("the sidecar's Node entry", () => {
   test("a bad configuration prints one line per bad variable and exits 2", async () => {
     const sidecar = await start(SIDECAR_ENTRY, {
-      PROBE_PERIOD_SECONDS: "0",
-      PROBE_URL: "ftp://127.0.0.1/health",
-      PROBE_FAILURE_THRESHOLD: "three",
+      LIVENESS_PROBE_PERIOD_SECONDS: "0",
+      LIVENESS_PROBE_URL: "ftp://127.0.0.1/health",
+      LIVENESS_PROBE_FAILURE_THRESHOLD: "three",
     });
     expect(await sidecar.exited).toBe(2);
     expect(sidecar.output().trim().split("\n")).toEqual([
-      'crashy-sidecar: PROBE_URL="ftp://127.0.0.1/health" is invalid: expected an http://, https:// or tcp:// URL, such as http://127.0.0.1:8080/health or tcp://127.0.0.1:8080',
-      'crashy-sidecar: PROBE_PERIOD_SECONDS="0" is invalid: expected a number of seconds > 0, such as 10 or 0.5',
-      'crashy-sidecar: PROBE_FAILURE_THRESHOLD="three" is invalid: expected a whole number >= 1, such as 3',
+      'crashy-sidecar: LIVENESS_PROBE_URL="ftp://127.0.0.1/health" is invalid: expected an http://, https:// or tcp:// URL, such as http://127.0.0.1:8080/health or tcp://127.0.0.1:8080',
+      'crashy-sidecar: LIVENESS_PROBE_PERIOD_SECONDS="0" is invalid: expected a number of seconds > 0, such as 10 or 0.5',
+      'crashy-sidecar: LIVENESS_PROBE_FAILURE_THRESHOLD="three" is invalid: expected a whole number >= 1, such as 3',
+    ]);
+  });
+
+  test("with no probe configured, one line names the variables to set, exit 2", async () => {
+    const sidecar = await start(SIDECAR_ENTRY, { PORT: String(await freePort()), HOST: "127.0.0.1" });
+    expect(await sidecar.exited).toBe(2);
+    expect(sidecar.output().trim().split("\n")).toEqual([
+      'crashy-sidecar: LIVENESS_PROBE_URL="" is invalid: expected a probe to run: set LIVENESS_PROBE_URL, READINESS_PROBE_URL or STARTUP_PROBE_URL, such as LIVENESS_PROBE_URL=http://127.0.0.1:8080/health',
     ]);
   });
 
   test("a port in use is one line and exit 1", async () => {
     const port = (hanging.address() as AddressInfo).port;
-    const sidecar = await start(SIDECAR_ENTRY, { PORT: String(port), HOST: "127.0.0.1", METRICS_URL: "" });
+    const sidecar = await start(SIDECAR_ENTRY, { PORT: String(port), HOST: "127.0.0.1", METRICS_URL: "", LIVENESS_PROBE_URL: `${hangingUrl}/health` });
     expect(await sidecar.exited).toBe(1);
     expect(sidecar.output()).toMatch(new RegExp(`crashy-sidecar: cannot listen on 127.0.0.1:${port}: .*EADDRINUSE`));
   });
 
   test("LOG_FORMAT=xml is refused in a plain line, exit 2", async () => {
-    const sidecar = await start(SIDECAR_ENTRY, { PORT: String(await freePort()), HOST: "127.0.0.1", LOG_FORMAT: "xml" });
+    const sidecar = await start(SIDECAR_ENTRY, { PORT: String(await freePort()), HOST: "127.0.0.1", LOG_FORMAT: "xml", LIVENESS_PROBE_URL: `${hangingUrl}/health` });
     expect(await sidecar.exited).toBe(2);
     expect(sidecar.output().trim().split("\n")).toEqual(['crashy-sidecar: LOG_FORMAT="xml" is invalid: expected one of "text", "json"']);
   });
@@ -76,7 +84,7 @@ describe("the sidecar's Node entry", () => {
     const { sidecar, url, nothing } = await failing({});
     const lines = sidecar.output().split("\n").filter(Boolean);
     expect(lines[0]).toBe(
-      `crashy-sidecar: listening on ${url}; probing ${nothing}/health every 0.2 s (timeout 0.5 s, failure threshold 1, ` +
+      `crashy-sidecar: listening on ${url}; liveness probe ${nothing}/health every 0.2 s (timeout 0.5 s, failure threshold 1, ` +
         `success threshold 1, initial delay 0 s); scraping ${nothing}/metrics every 0.2 s`,
     );
     expect(lines).toContainEqual(expect.stringMatching(/^crashy-sidecar: Warning Unhealthy container\/crashy-app: Liveness probe failed: .*connection refused$/));
@@ -95,15 +103,15 @@ describe("the sidecar's Node entry", () => {
     expect(lines[0]).toEqual({
       time: expect.any(String),
       level: "info",
-      msg: expect.stringMatching(new RegExp(`^listening on ${url}; probing `)),
+      msg: expect.stringMatching(new RegExp(`^listening on ${url}; liveness probe `)),
       program: "crashy-sidecar",
       url,
-      probe_url: `${nothing}/health`,
-      probe_period_seconds: 0.2,
-      probe_timeout_seconds: 0.5,
-      probe_failure_threshold: 1,
-      probe_success_threshold: 1,
-      probe_initial_delay_seconds: 0,
+      liveness_probe_url: `${nothing}/health`,
+      liveness_probe_period_seconds: 0.2,
+      liveness_probe_timeout_seconds: 0.5,
+      liveness_probe_failure_threshold: 1,
+      liveness_probe_success_threshold: 1,
+      liveness_probe_initial_delay_seconds: 0,
       metrics_url: `${nothing}/metrics`,
       scrape_interval_seconds: 0.2,
     });
@@ -117,6 +125,7 @@ describe("the sidecar's Node entry", () => {
       reason: "Unhealthy",
       container: "crashy-app",
       message: expect.stringMatching(/^Liveness probe failed: .*connection refused$/),
+      probe_type: "Liveness",
     });
     expect(lines.find((line) => line.reason === "Killing")).toMatchObject({ level: "info", type: "Normal", container: "crashy-app" });
     expect(lines.find((line) => String(line.msg).startsWith("scrape failed"))).toMatchObject({
@@ -127,17 +136,20 @@ describe("the sidecar's Node entry", () => {
     expect(lines.at(-1)).toEqual({ time: expect.any(String), level: "info", msg: "SIGTERM received, stopping", program: "crashy-sidecar", signal: "SIGTERM" });
   });
 
-  test.each(["SIGTERM", "SIGINT"] as const)("%s stops it well within a second, probe and scrape in flight", async (signal) => {
+  test.each(["SIGTERM", "SIGINT"] as const)("%s stops it well within a second, probes and scrape in flight", async (signal) => {
     const port = await freePort();
     const sidecar = await start(
       SIDECAR_ENTRY,
       {
         PORT: String(port),
         HOST: "127.0.0.1",
-        PROBE_URL: `${hangingUrl}/health`,
+        LIVENESS_PROBE_URL: `${hangingUrl}/health`,
+        READINESS_PROBE_URL: `${hangingUrl}/ready`,
         METRICS_URL: `${hangingUrl}/metrics`,
-        PROBE_TIMEOUT_SECONDS: "30",
-        PROBE_PERIOD_SECONDS: "60",
+        LIVENESS_PROBE_TIMEOUT_SECONDS: "30",
+        LIVENESS_PROBE_PERIOD_SECONDS: "60",
+        READINESS_PROBE_TIMEOUT_SECONDS: "30",
+        READINESS_PROBE_PERIOD_SECONDS: "60",
       },
       /crashy-sidecar: listening on/,
     );

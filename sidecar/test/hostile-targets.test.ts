@@ -8,6 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually, freePort, sleep, start, type Started } from "../../test/processes.ts";
 import { findSample, parseExposition, type Sample } from "../src/exposition.ts";
 import { PROBE_HISTORY, type SidecarStatus } from "../src/sidecar.ts";
+import type { StatusProbe } from "../src/status.ts";
 import { assertBuilt, SIDECAR_ENTRY } from "../../test/built.ts";
 
 const running: Started[] = [];
@@ -98,6 +99,9 @@ async function startSidecar(env: Record<string, string>) {
 
 type Sidecar = Awaited<ReturnType<typeof startSidecar>>;
 
+/** The one probe these sidecars run. */
+const liveness = (status: SidecarStatus): StatusProbe => status.probes.find((p) => p.type === "Liveness")!;
+
 const probeTotal = (samples: Sample[], result: string) => findSample(samples, "prober_probe_total", { result }) ?? 0;
 
 /**
@@ -119,7 +123,7 @@ async function assertResponsive(base: string, ms: number): Promise<number> {
 const probesAtLeast = (s: Sidecar, n: number, ms: number) =>
   eventually(async () => {
     const status = await s.status();
-    return status.counters.probes >= n ? status : undefined;
+    return liveness(status).counters.probes >= n ? status : undefined;
   }, ms, `${n} probes`);
 
 /** The sidecar's counts by result match the first answers the target gave, as many as it had begun by then (one more may be in flight). */
@@ -149,18 +153,19 @@ describe("the sidecar against hostile targets", () => {
   it("counts refused connections up to the threshold, then holds at restart pending instead of counting more, and stays up", async () => {
     const port = await freePort();
     const s = await startSidecar({
-      PROBE_URL: `http://127.0.0.1:${port}/health`,
+      LIVENESS_PROBE_URL: `http://127.0.0.1:${port}/health`,
       METRICS_URL: `http://127.0.0.1:${port}/metrics`,
-      PROBE_PERIOD_SECONDS: "0.05",
+      LIVENESS_PROBE_PERIOD_SECONDS: "0.05",
     });
     const status = await probesAtLeast(s, 3, 10_000);
-    expect(status.probes.every((p) => p.result === "failure" && p.output.endsWith("connect: connection refused"))).toBe(true);
+    expect(liveness(status).history.every((p) => p.result === "failure" && p.output.endsWith("connect: connection refused"))).toBe(true);
     // worker.go onHold: no probes of a container the kubelet is restarting; the sidecar cannot see
     // it restart while its metrics are down, so it holds, announcing one kill, not a kill per period.
     await new Promise((r) => setTimeout(r, 1_000));
     const held = await s.status();
-    expect(held.verdict).toMatchObject({ state: "restart-pending", onHold: true });
-    expect(held.counters.probes).toBe(3);
+    expect(liveness(held).verdict).toMatchObject({ state: "restart-pending", onHold: true, waiting: "restart" });
+    expect(held.container).toMatchObject({ running: false, restartPendingFor: "Liveness" });
+    expect(liveness(held).counters.probes).toBe(3);
     expect(held.events.filter((e) => e.reason === "Killing")).toHaveLength(1);
     const samples = await s.metrics();
     expect(probeTotal(samples, "failed")).toBe(3);
@@ -174,10 +179,10 @@ describe("the sidecar against hostile targets", () => {
     // Accepts and reads the request, never answers.
     const target = await startTarget(() => 0, (_req, res) => answer(res, 200, START_TIME(1_700_000_000)));
     const s = await startSidecar({
-      PROBE_URL: `${target.url}/health`,
+      LIVENESS_PROBE_URL: `${target.url}/health`,
       METRICS_URL: `${target.url}/metrics`,
-      PROBE_PERIOD_SECONDS: "0.1",
-      PROBE_TIMEOUT_SECONDS: "2",
+      LIVENESS_PROBE_PERIOD_SECONDS: "0.1",
+      LIVENESS_PROBE_TIMEOUT_SECONDS: "2",
     });
     await eventually(async () => (target.health.length >= 1 ? true : undefined), 5_000, "the first held probe");
     // A probe is held for 2 s now; the sidecar's own endpoints answer meanwhile.
@@ -186,7 +191,7 @@ describe("the sidecar against hostile targets", () => {
       await sleep(200);
     }
     const status = await probesAtLeast(s, 2, 10_000);
-    expect(status.probes.every((p) => p.result === "failure" && p.output.includes("Client.Timeout exceeded while awaiting headers"))).toBe(true);
+    expect(liveness(status).history.every((p) => p.result === "failure" && p.output.includes("Client.Timeout exceeded while awaiting headers"))).toBe(true);
     const { failed } = await expectCountsMatch(s, target);
     expect(failed).toBeGreaterThanOrEqual(2);
     // Each timed-out probe closed its connection: they do not pile up on the target.
@@ -200,9 +205,9 @@ describe("the sidecar against hostile targets", () => {
       setTimeout(() => answer(res, 200, "ok\n"), 300);
       return 200;
     });
-    const s = await startSidecar({ PROBE_URL: `${target.url}/health`, METRICS_URL: "", PROBE_PERIOD_SECONDS: "0.05", PROBE_TIMEOUT_SECONDS: "3" });
+    const s = await startSidecar({ LIVENESS_PROBE_URL: `${target.url}/health`, METRICS_URL: "", LIVENESS_PROBE_PERIOD_SECONDS: "0.05", LIVENESS_PROBE_TIMEOUT_SECONDS: "3" });
     const status = await probesAtLeast(s, 5, 10_000);
-    expect(status.probes.every((p) => p.result === "success" && p.durationSeconds >= 0.29)).toBe(true);
+    expect(liveness(status).history.every((p) => p.result === "success" && p.durationSeconds >= 0.29)).toBe(true);
     const { ok } = await expectCountsMatch(s, target);
     expect(ok).toBeGreaterThanOrEqual(5);
     // The probe loop waits for each slow answer rather than piling probes up.
@@ -219,14 +224,14 @@ describe("the sidecar against hostile targets", () => {
       (_req, res) => answer(res, 200, hugeMetrics),
     );
     const s = await startSidecar({
-      PROBE_URL: `${target.url}/health`,
+      LIVENESS_PROBE_URL: `${target.url}/health`,
       METRICS_URL: `${target.url}/metrics`,
-      PROBE_PERIOD_SECONDS: "0.05",
+      LIVENESS_PROBE_PERIOD_SECONDS: "0.05",
       SCRAPE_INTERVAL_SECONDS: "0.1",
     });
     const status = await probesAtLeast(s, 30, 15_000);
     await eventually(async () => (target.scrapes >= 10 ? true : undefined), 10_000, "ten scrapes");
-    expect(status.probes.every((p) => p.result === "success" && p.statusCode === 200)).toBe(true);
+    expect(liveness(status).history.every((p) => p.result === "success" && p.statusCode === 200)).toBe(true);
     await expectCountsMatch(s, target);
     const after = await s.status();
     expect(after.scrape.up).toBe(false);
@@ -235,7 +240,7 @@ describe("the sidecar against hostile targets", () => {
     await assertResponsive(s.base, 1_500);
     // Nowhere near holding 10 MiB per probe or scrape.
     const rss = rssKiB(s.sidecar.child.pid!);
-    console.log(`10 MiB target: ${after.counters.probes} probes, ${after.counters.scrapesFailed} refused scrapes, sidecar RSS ${(rss / 1024).toFixed(1)} MiB`);
+    console.log(`10 MiB target: ${liveness(after).counters.probes} probes, ${after.counters.scrapesFailed} refused scrapes, sidecar RSS ${(rss / 1024).toFixed(1)} MiB`);
     expect(rss).toBeLessThan(200 * 1024);
   });
 
@@ -256,9 +261,9 @@ describe("the sidecar against hostile targets", () => {
       (_req, res) => answer(res, 200, bodies[n++ % bodies.length]!(1_700_000_000 + n)),
     );
     const s = await startSidecar({
-      PROBE_URL: `${target.url}/health`,
+      LIVENESS_PROBE_URL: `${target.url}/health`,
       METRICS_URL: `${target.url}/metrics`,
-      PROBE_PERIOD_SECONDS: "0.1",
+      LIVENESS_PROBE_PERIOD_SECONDS: "0.1",
       SCRAPE_INTERVAL_SECONDS: "0.02",
     });
     await eventually(async () => ((await s.status()).counters.scrapesFailed >= 3 * bodies.length ? true : undefined), 15_000, "three rounds of bad bodies");
@@ -270,14 +275,14 @@ describe("the sidecar against hostile targets", () => {
     expect(findSample(samples, "crashy_target_restarts_total")).toBe(0);
     expect(findSample(samples, "crashy_target_scrape_up")).toBe(0);
     // Probing is not disturbed by what the scrapes met.
-    expect(status.probes.every((p) => p.result === "success")).toBe(true);
+    expect(liveness(status).history.every((p) => p.result === "success")).toBe(true);
     await expectCountsMatch(s, target);
     await assertResponsive(s.base, 1_500);
   });
 
   it("counts a target flapping between 200 and 500 exactly, and never reaches the failure threshold", async () => {
     const target = await startTarget((n, res) => answer(res, n % 2 === 0 ? 200 : 500, "x\n"));
-    const s = await startSidecar({ PROBE_URL: `${target.url}/health`, METRICS_URL: "", PROBE_PERIOD_SECONDS: "0.02", PROBE_FAILURE_THRESHOLD: "2" });
+    const s = await startSidecar({ LIVENESS_PROBE_URL: `${target.url}/health`, METRICS_URL: "", LIVENESS_PROBE_PERIOD_SECONDS: "0.02", LIVENESS_PROBE_FAILURE_THRESHOLD: "2" });
     await probesAtLeast(s, 100, 15_000);
     const { ok, failed } = await expectCountsMatch(s, target);
     expect(ok).toBeGreaterThanOrEqual(50);
@@ -285,8 +290,8 @@ describe("the sidecar against hostile targets", () => {
     const status = await s.status();
     // Failures never came two in a row: no Killing, the verdict stayed healthy.
     expect(status.events.some((e) => e.reason === "Killing")).toBe(false);
-    expect(status.verdict.healthy).toBe(true);
-    expect(status.probes.every((p, i, all) => i === 0 || p.result !== all[i - 1]!.result)).toBe(true);
+    expect(liveness(status).verdict.healthy).toBe(true);
+    expect(liveness(status).history.every((p, i, all) => i === 0 || p.result !== all[i - 1]!.result)).toBe(true);
     await assertResponsive(s.base, 1_500);
   });
 
@@ -315,9 +320,9 @@ describe("the sidecar against hostile targets", () => {
 
     await generation();
     const s = await startSidecar({
-      PROBE_URL: `http://127.0.0.1:${port}/health`,
+      LIVENESS_PROBE_URL: `http://127.0.0.1:${port}/health`,
       METRICS_URL: `http://127.0.0.1:${port}/metrics`,
-      PROBE_PERIOD_SECONDS: "0.1",
+      LIVENESS_PROBE_PERIOD_SECONDS: "0.1",
       SCRAPE_INTERVAL_SECONDS: "0.05",
     });
     await eventually(async () => ((await s.status()).scrape.up ? true : undefined), 10_000, "the first scrape");
@@ -351,11 +356,11 @@ describe("the sidecar against hostile targets", () => {
       (_req, res) => answer(res, 200, START_TIME(1_700_000_000)),
     );
     const s = await startSidecar({
-      PROBE_URL: `${target.url}/health`,
+      LIVENESS_PROBE_URL: `${target.url}/health`,
       METRICS_URL: `${target.url}/metrics`,
-      PROBE_PERIOD_SECONDS: "0.005",
+      LIVENESS_PROBE_PERIOD_SECONDS: "0.005",
       SCRAPE_INTERVAL_SECONDS: "0.05",
-      PROBE_FAILURE_THRESHOLD: "2",
+      LIVENESS_PROBE_FAILURE_THRESHOLD: "2",
     });
     const pid = s.sidecar.child.pid!;
     // Warm-up: the ring full, the code compiled, the heap at its working size. The bundled sidecar
@@ -373,12 +378,12 @@ describe("the sidecar against hostile targets", () => {
     // Bounded in count and in time: stop at 2500 more probes or after 15 s.
     const began = Date.now();
     let status = warm;
-    while ((status.counters.probes < WARM + 2_500 || samples.length < 10) && Date.now() - began < 15_000) {
+    while ((liveness(status).counters.probes < WARM + 2_500 || samples.length < 10) && Date.now() - began < 15_000) {
       samples.push(rssKiB(pid));
       heapSamples.push(await heapKiB());
       await sleep(200);
       status = await s.status();
-      expect(status.probes.length).toBeLessThanOrEqual(PROBE_HISTORY);
+      expect(liveness(status).history.length).toBeLessThanOrEqual(PROBE_HISTORY);
       expect(status.events.length).toBeLessThanOrEqual(100);
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -386,17 +391,17 @@ describe("the sidecar against hostile targets", () => {
     const rssEnd = median(samples.slice(-5));
     const heapWarm = median(heapSamples.slice(0, 5));
     const heapEnd = median(heapSamples.slice(-5));
-    const run = status.counters.probes - warm.counters.probes;
+    const run = liveness(status).counters.probes - liveness(warm).counters.probes;
     console.log(
-      `fast run: ${status.counters.probes} probes in all, ${run} after warm-up in ${((Date.now() - began) / 1000).toFixed(1)} s; ` +
+      `fast run: ${liveness(status).counters.probes} probes in all, ${run} after warm-up in ${((Date.now() - began) / 1000).toFixed(1)} s; ` +
         `RSS ${(rssWarm / 1024).toFixed(1)} MiB after warm-up, ${(rssEnd / 1024).toFixed(1)} MiB at the end (medians of 5; ` +
         `all samples ${(Math.min(...samples) / 1024).toFixed(1)}-${(Math.max(...samples) / 1024).toFixed(1)} MiB); ` +
         `JS heap ${(heapWarm / 1024).toFixed(1)} -> ${(heapEnd / 1024).toFixed(1)} MiB`,
     );
     // Enough probes to matter (a generous floor for a busy machine), a history no longer than its ring.
     expect(run).toBeGreaterThanOrEqual(1_000);
-    expect(status.counters.probes).toBeGreaterThan(PROBE_HISTORY);
-    expect(status.probes).toHaveLength(PROBE_HISTORY);
+    expect(liveness(status).counters.probes).toBeGreaterThan(PROBE_HISTORY);
+    expect(liveness(status).history).toHaveLength(PROBE_HISTORY);
     // Flat: keeping even the 10 KiB read of each probe would add 25 MiB over 2500 probes.
     expect(heapEnd - heapWarm).toBeLessThan(20 * 1024);
     expect(rssEnd - rssWarm).toBeLessThan(64 * 1024);

@@ -5,6 +5,7 @@ import { eventually, freePort, start, type Started } from "../../test/processes.
 import { promtoolCheckMetrics } from "../../test/promtool.ts";
 import { findSample, parseExposition } from "../src/exposition.ts";
 import type { SidecarStatus } from "../src/sidecar.ts";
+import type { StatusProbe } from "../src/status.ts";
 import { APP_ENTRY, assertBuilt, SIDECAR_ENTRY } from "../../test/built.ts";
 
 const running: Started[] = [];
@@ -26,9 +27,8 @@ async function startSidecar(appPort: number, env: Record<string, string> = {}) {
     {
       PORT: String(port),
       HOST: "127.0.0.1",
-      PROBE_URL: `http://127.0.0.1:${appPort}/health`,
       METRICS_URL: `http://127.0.0.1:${appPort}/metrics`,
-      PROBE_PERIOD_SECONDS: "1",
+      ...(Object.keys(env).some((k) => k.endsWith("_PROBE_URL")) ? {} : { LIVENESS_PROBE_URL: `http://127.0.0.1:${appPort}/health`, LIVENESS_PROBE_PERIOD_SECONDS: "1" }),
       ...env,
     },
     /crashy-sidecar: listening on/,
@@ -39,6 +39,8 @@ async function startSidecar(appPort: number, env: Record<string, string> = {}) {
   const metrics = async () => parseExposition(await (await fetch(`${base}/metrics`)).text());
   return { sidecar, base, status, metrics };
 }
+
+const probe = (s: SidecarStatus, type: StatusProbe["type"]) => s.probes.find((p) => p.type === type)!;
 
 const appStartTime = async (appPort: number) =>
   findSample(parseExposition(await (await fetch(`http://127.0.0.1:${appPort}/metrics`)).text()), "crashy_start_time_seconds");
@@ -51,16 +53,16 @@ describe("the sidecar beside the real app", () => {
 
     const unhealthy = await eventually(async () => {
       const s = await status();
-      return s.verdict.healthy ? undefined : s;
+      return probe(s, "Liveness").verdict.healthy ? undefined : s;
     }, 8_000, "the unhealthy verdict");
     // The verdict turned on the third failure in a row, not before.
-    const failures = unhealthy.probes.filter((p) => p.result === "failure");
+    const failures = probe(unhealthy, "Liveness").history.filter((p) => p.result === "failure");
     expect(failures.length).toBeGreaterThanOrEqual(3);
     const reasons = unhealthy.events.map((e) => e.reason);
     expect(reasons.slice(0, 4)).toEqual(["Unhealthy", "Unhealthy", "Unhealthy", "Killing"]);
     expect(unhealthy.events[0]?.message).toBe("Liveness probe failed: HTTP probe failed with statuscode: 500");
     expect(unhealthy.events[3]?.message).toBe("Container crashy-app failed liveness probe, will be restarted");
-    expect(findSample(await metrics(), "crashy_probe_healthy")).toBe(0);
+    expect(findSample(await metrics(), "crashy_probe_healthy", { probe_type: "Liveness" })).toBe(0);
     expect(sidecar.output()).toContain(
       "crashy-sidecar: Normal Killing container/crashy-app: Container crashy-app failed liveness probe, will be restarted",
     );
@@ -71,14 +73,14 @@ describe("the sidecar beside the real app", () => {
     const newStart = await appStartTime(appPort);
     const healed = await eventually(async () => {
       const s = await status();
-      return s.counters.restarts === 1 && s.verdict.healthy ? s : undefined;
+      return s.counters.restarts === 1 && probe(s, "Liveness").verdict.healthy ? s : undefined;
     }, 5_000, "the restart and the healthy verdict");
     expect(healed.restarts[0]?.startTimeSeconds).toBe(newStart);
     expect(healed.events.map((e) => e.message)).toContain("Started container crashy-app");
     const samples = await metrics();
     expect(findSample(samples, "crashy_target_restarts_total")).toBe(1);
     expect(findSample(samples, "crashy_target_last_restart_timestamp_seconds")).toBe(newStart);
-    expect(findSample(samples, "crashy_probe_healthy")).toBe(1);
+    expect(findSample(samples, "crashy_probe_healthy", { probe_type: "Liveness" })).toBe(1);
     expect(findSample(samples, "crashy_target_scrape_up")).toBe(1);
     // The real process's exposition, its own process metrics included.
     const text = await (await fetch(`${base}/metrics`)).text();
@@ -103,5 +105,41 @@ describe("the sidecar beside the real app", () => {
       return s.counters.restarts === 1 ? s : undefined;
     }, 3_000, "the restart");
     expect(s.restarts[0]).toMatchObject({ previousStartTimeSeconds: before, startTimeSeconds: after });
+  });
+
+  test("all three probes of the real app: started, Ready; the crash restarts it and takes it out of the Service; Ready again after the restart", async () => {
+    const appPort = await freePort();
+    const first = await startApp(appPort, { CRASH_AFTER: "2" });
+    const url = (path: string) => `http://127.0.0.1:${appPort}${path}`;
+    const { status, metrics } = await startSidecar(appPort, {
+      STARTUP_PROBE_URL: url("/health"),
+      STARTUP_PROBE_PERIOD_SECONDS: "0.25",
+      LIVENESS_PROBE_URL: url("/health"),
+      LIVENESS_PROBE_PERIOD_SECONDS: "0.25",
+      READINESS_PROBE_URL: url("/"),
+      READINESS_PROBE_PERIOD_SECONDS: "0.25",
+      READINESS_PROBE_FAILURE_THRESHOLD: "1",
+    });
+    const ready = await eventually(async () => { const s = await status(); return s.pod.ready.status === "True" ? s : undefined; }, 5_000, "Ready");
+    expect(ready.probes.map((p) => p.type)).toEqual(["Startup", "Liveness", "Readiness"]);
+    expect(probe(ready, "Startup").verdict.state).toBe("started");
+    expect(ready.container).toMatchObject({ running: true, started: true, ready: true });
+
+    // The crash: readiness (threshold 1) takes it out of the Service first, then liveness restarts it.
+    const killed = await eventually(async () => { const s = await status(); return s.container.running ? undefined : s; }, 8_000, "the kill");
+    expect(killed.pod.ready).toEqual({ type: "Ready", status: "False", reason: "ContainersNotReady", message: "containers with unready status: [crashy-app]" });
+    expect(killed.events.map((e) => e.message)).toContain("Readiness probe failed: HTTP probe failed with statuscode: 500");
+    expect(killed.events.filter((e) => e.reason === "Killing").map((e) => e.message)).toEqual(["Container crashy-app failed liveness probe, will be restarted"]);
+    const samples = await metrics();
+    expect(findSample(samples, "crashy_pod_ready")).toBe(0);
+    expect(findSample(samples, "crashy_probe_healthy", { probe_type: "Liveness" })).toBe(0);
+
+    // The kubelet would start a new container: the startup probe runs again, then the others.
+    await first.stop("SIGTERM");
+    await startApp(appPort, { CRASH_AFTER: "60" });
+    const back = await eventually(async () => { const s = await status(); return s.counters.restarts === 1 && s.pod.ready.status === "True" ? s : undefined; }, 6_000, "Ready after the restart");
+    expect(back.container).toEqual({ instance: "instance-1", running: true, started: true, ready: true });
+    expect(probe(back, "Startup").counters.successful).toBe(2);
+    expect(findSample(await metrics(), "crashy_pod_ready")).toBe(1);
   });
 });

@@ -1,8 +1,11 @@
-// The endpoints, on the Hono app with a real sidecar probing a real local server.
+// The endpoints, on the Hono app with a real sidecar probing a real local server: one probe of each
+// type alone, then two and three probes together with the kubelet's rules between them.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, expectTypeOf, test, vi } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, expectTypeOf, test, vi } from "vitest";
+import type { ProbeType } from "../../probe/src/types.ts";
 import type { ProbeRecord } from "../../probe/src/worker.ts";
+import { eventually } from "../../test/processes.ts";
 import { promtoolCheckMetrics } from "../../test/promtool.ts";
 import { buildPage } from "../page/build.ts";
 import { loadConfig } from "../src/config.ts";
@@ -10,192 +13,316 @@ import { parseExposition, findSample } from "../src/exposition.ts";
 import type { PageFiles } from "../src/page.ts";
 import type { Restart } from "../src/scraper.ts";
 import { createServer as createSidecarServer } from "../src/server.ts";
-import { createSidecar, type SidecarEvent } from "../src/sidecar.ts";
-import type { SidecarStatus } from "../src/status.ts";
+import { createSidecar, type Sidecar, type SidecarEvent } from "../src/sidecar.ts";
+import type { SidecarStatus, StatusProbe } from "../src/status.ts";
 
+// The app as the probes see it: each path answers its status; /metrics its start time.
+const app = { startup: 200, health: 200, ready: 200, startTime: 1764198693.123, requests: { startup: 0, health: 0, ready: 0 } };
 let target: Server;
-let status = 200;
-let startTime = 1764198693.123;
 // The bytes the bundle embeds (sidecar/page, built): unbundled, the server has no page of its own.
 let page: PageFiles;
+const sidecars: Sidecar[] = [];
 
 beforeAll(async () => {
   page = await buildPage();
   target = createServer((req, res) => {
-    if (req.url === "/metrics") return void res.end(`crashy_start_time_seconds ${startTime}\n`);
-    res.writeHead(status).end();
+    if (req.url === "/metrics") return void res.end(`crashy_start_time_seconds ${app.startTime}\n`);
+    const path = req.url?.slice(1) as keyof typeof app.requests;
+    if (!(path in app.requests)) return void res.writeHead(404).end();
+    app.requests[path]++;
+    res.writeHead(app[path]).end();
   });
   await new Promise<void>((resolve) => target.listen(0, "127.0.0.1", resolve));
 });
-afterAll(() => {
+beforeEach(async () => {
+  await Promise.all(sidecars.splice(0).map((s) => s.stop()));
+  Object.assign(app, { startup: 200, health: 200, ready: 200, requests: { startup: 0, health: 0, ready: 0 } });
+});
+afterAll(async () => {
+  await Promise.all(sidecars.splice(0).map((s) => s.stop()));
   target.closeAllConnections();
   target.close();
 });
 
-function sidecarFor(env: Record<string, string> = {}) {
-  const port = (target.address() as AddressInfo).port;
-  const config = loadConfig({
-    PROBE_URL: `http://127.0.0.1:${port}/health`,
-    METRICS_URL: `http://127.0.0.1:${port}/metrics`,
-    PROBE_PERIOD_SECONDS: "0.05",
-    ...env,
-  });
+const base = () => `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
+const PERIOD = { LIVENESS_PROBE_PERIOD_SECONDS: "0.05", READINESS_PROBE_PERIOD_SECONDS: "0.05", STARTUP_PROBE_PERIOD_SECONDS: "0.05" };
+const ALL = { STARTUP_PROBE_URL: `{base}/startup`, LIVENESS_PROBE_URL: `{base}/health`, READINESS_PROBE_URL: `{base}/ready` };
+
+/** A sidecar on the target, with the probes named in `env` ({base} is the target's URL), fast periods. */
+function sidecarFor(env: Record<string, string> = { LIVENESS_PROBE_URL: "{base}/health" }) {
+  const given = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.replace("{base}", base())]));
+  const types = Object.keys(given).filter((k) => k.endsWith("_PROBE_URL")).map((k) => k.split("_")[0]);
+  const periods = Object.fromEntries(Object.entries(PERIOD).filter(([k]) => types.includes(k.split("_")[0]!)));
+  const config = loadConfig({ METRICS_URL: `${base()}/metrics`, ...periods, ...given });
   const sidecar = createSidecar({ config });
-  return { sidecar, app: createSidecarServer(sidecar, page) };
+  sidecars.push(sidecar);
+  const server = createSidecarServer(sidecar, page);
+  const status = async () => (await (await server.request("/api/status")).json()) as SidecarStatus;
+  const metrics = async () => parseExposition(await (await server.request("/metrics")).text());
+  return { sidecar, server, status, metrics };
 }
 
+const probe = (s: SidecarStatus, type: ProbeType): StatusProbe => {
+  const found = s.probes.find((p) => p.type === type);
+  if (!found) throw new Error(`no ${type} probe in the status`);
+  return found;
+};
+const until = <T>(fn: () => Promise<T | undefined>, what: string) => eventually(fn, 5_000, what, 20);
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("sidecar endpoints", () => {
-  test("/metrics has every series before the first probe, and passes promtool", async () => {
-    const { app } = sidecarFor();
-    const text = await (await app.request("/metrics")).text();
-    const samples = parseExposition(text);
-    for (const name of [
-      "probe_success",
-      "probe_duration_seconds",
-      "probe_http_status_code",
-      "crashy_probe_consecutive_failures",
-      "crashy_probe_consecutive_successes",
-      "crashy_probe_healthy",
-      "crashy_target_restarts_total",
-      "crashy_target_last_restart_timestamp_seconds",
-      "crashy_target_scrape_up",
-      "prober_probe_duration_seconds_count",
-    ]) {
-      expect(findSample(samples, name), name).toBeDefined();
+  test("/metrics has every series of the probes configured before the first probe, none of the others, and passes promtool", async () => {
+    const { metrics, server } = sidecarFor({ LIVENESS_PROBE_URL: "{base}/health", READINESS_PROBE_URL: "{base}/ready" });
+    const samples = await metrics();
+    for (const type of ["Liveness", "Readiness"]) {
+      const typed = { probe_type: type };
+      for (const name of ["probe_success", "probe_duration_seconds", "probe_http_status_code", "crashy_probe_consecutive_failures", "crashy_probe_consecutive_successes", "prober_probe_duration_seconds_count"]) {
+        expect(findSample(samples, name, typed), `${name} ${type}`).toBe(0);
+      }
+      for (const result of ["successful", "failed", "unknown"]) expect(findSample(samples, "prober_probe_total", { ...typed, result })).toBe(0);
     }
-    for (const result of ["successful", "failed", "unknown"]) {
-      expect(findSample(samples, "prober_probe_total", { probe_type: "Liveness", result })).toBe(0);
+    // worker.go newWorker: liveness starts as Success, readiness as Failure.
+    expect(findSample(samples, "crashy_probe_healthy", { probe_type: "Liveness" })).toBe(1);
+    expect(findSample(samples, "crashy_probe_healthy", { probe_type: "Readiness" })).toBe(0);
+    expect(samples.filter((s) => s.labels.probe_type === "Startup")).toEqual([]);
+    for (const name of ["crashy_target_restarts_total", "crashy_target_last_restart_timestamp_seconds", "crashy_target_scrape_up", "crashy_pod_ready"]) {
+      expect(findSample(samples, name), name).toBe(0);
     }
-    expect(promtoolCheckMetrics(text)).toEqual({ ok: true, output: "" });
+    // No startup probe: started as soon as it runs.
+    expect(findSample(samples, "crashy_container_started")).toBe(1);
+    expect(promtoolCheckMetrics(await (await server.request("/metrics")).text())).toEqual({ ok: true, output: "" });
   });
 
-  test("probes are counted, the verdict follows the thresholds, and a liveness failure holds until the restart is seen", async () => {
-    const { sidecar, app } = sidecarFor();
-    status = 500;
+  test("a liveness probe alone: counted, the verdict follows the thresholds, a failure holds until the restart is seen", async () => {
+    const { sidecar, status, metrics, server } = sidecarFor();
+    app.health = 500;
     sidecar.start();
-    await settle(400);
-    const body = await (await app.request("/api/status")).json() as SidecarStatus;
-    expect(body.verdict).toMatchObject({ state: "restart-pending", healthy: false, onHold: true, text: "restart pending: the kubelet restarts the container" });
-    expect(body.probes.length).toBeGreaterThanOrEqual(3);
-    expect(body.probes[0]).toMatchObject({ result: "failure", statusCode: 500, output: "HTTP probe failed with statuscode: 500" });
-    expect(body.events.map((e) => e.reason)).toContain("Killing");
-    expect(body.scrape).toMatchObject({ enabled: true, up: true, startTimeSeconds: 1764198693.123 });
-    const text = await (await app.request("/metrics")).text();
-    const samples = parseExposition(text);
-    expect(findSample(samples, "crashy_probe_healthy")).toBe(0);
-    expect(findSample(samples, "probe_http_status_code")).toBe(500);
-    expect(findSample(samples, "prober_probe_total", { result: "failed" })).toBe(body.counters.failed);
+    const body = await until(async () => { const s = await status(); return s.container.running ? undefined : s; }, "the restart pending");
+    const liveness = probe(body, "Liveness");
+    expect(liveness.verdict).toMatchObject({ state: "restart-pending", healthy: false, onHold: true, waiting: "restart", text: "restart pending: the kubelet restarts the container" });
+    expect(liveness.history).toHaveLength(3);
+    expect(liveness.history[0]).toMatchObject({ result: "failure", statusCode: 500, output: "HTTP probe failed with statuscode: 500" });
+    expect(body.container).toMatchObject({ running: false, restartPendingFor: "Liveness", started: false, ready: false });
+    expect(body.pod.ready).toEqual({ type: "Ready", status: "False", reason: "ContainersNotReady", message: "containers with unready status: [crashy-app]" });
+    expect(body.events.filter((e) => e.reason === "Killing")).toEqual([
+      { at: expect.any(Number), type: "Normal", reason: "Killing", message: "Container crashy-app failed liveness probe, will be restarted", probeType: "Liveness" },
+    ]);
+    await until(async () => ((await status()).scrape.up ? true : undefined), "a scrape");
+    const samples = await metrics();
+    expect(findSample(samples, "crashy_probe_healthy", { probe_type: "Liveness" })).toBe(0);
+    expect(findSample(samples, "probe_http_status_code", { probe_type: "Liveness" })).toBe(500);
+    expect(findSample(samples, "prober_probe_total", { probe_type: "Liveness", result: "failed" })).toBe(3);
+    expect(findSample(samples, "crashy_pod_ready")).toBe(0);
     expect(findSample(samples, "crashy_target_scrape_up")).toBe(1);
-    expect(promtoolCheckMetrics(text).ok).toBe(true);
+    expect(promtoolCheckMetrics(await (await server.request("/metrics")).text()).ok).toBe(true);
 
     // The kubelet probes nothing more until a new container runs (worker.go onHold): an answer of
     // 200 from the old instance changes nothing, and no more failures are counted.
-    status = 200;
+    app.health = 200;
     await settle(200);
-    const held = await (await app.request("/api/status")).json() as SidecarStatus;
-    expect(held.verdict.state).toBe("restart-pending");
-    expect(held.counters.probes).toBe(body.counters.probes);
+    const held = await status();
+    expect(probe(held, "Liveness").verdict.state).toBe("restart-pending");
+    expect(probe(held, "Liveness").counters.probes).toBe(3);
     expect(held.events.filter((e) => e.reason === "Killing")).toHaveLength(1);
 
     // A new start time in the app's metrics is the new container: Success again, probing again.
-    startTime += 5;
-    await settle(300);
-    const healed = await (await app.request("/api/status")).json() as SidecarStatus;
-    expect(healed.verdict).toMatchObject({ state: "healthy", healthy: true, onHold: false });
-    expect(healed.counters.probes).toBeGreaterThan(body.counters.probes);
+    app.startTime += 5;
+    const healed = await until(async () => { const s = await status(); return probe(s, "Liveness").counters.probes > 3 ? s : undefined; }, "probing again");
+    expect(probe(healed, "Liveness").verdict).toMatchObject({ state: "healthy", healthy: true, onHold: false });
+    expect(probe(healed, "Liveness").verdict.waiting).toBeUndefined();
+    expect(healed.container).toEqual({ instance: "instance-1", running: true, started: true, ready: true });
+    expect(healed.pod.ready).toEqual({ type: "Ready", status: "True" });
     expect(healed.events.map((e) => e.reason)).toContain("Started");
-    await sidecar.stop();
   });
 
-  test("a readiness probe starts not ready, turns ready, drops out of the Service on failures, and never asks for a restart", async () => {
-    const { sidecar, app } = sidecarFor({ PROBE_TYPE: "Readiness", PROBE_SUCCESS_THRESHOLD: "2" });
-    const verdict = async () => ((await (await app.request("/api/status")).json()) as SidecarStatus).verdict;
-    const healthy = async () => findSample(parseExposition(await (await app.request("/metrics")).text()), "crashy_probe_healthy", { probe_type: "Readiness" });
-    status = 200;
-    expect((await verdict()).state).toBe("not-ready");
+  test("a readiness probe alone starts not ready, turns ready, drops out of the Service on failures, and never asks for a restart", async () => {
+    const { sidecar, status, metrics } = sidecarFor({ READINESS_PROBE_URL: "{base}/ready", READINESS_PROBE_SUCCESS_THRESHOLD: "2" });
+    const healthy = async () => findSample(await metrics(), "crashy_probe_healthy", { probe_type: "Readiness" });
+    expect(probe(await status(), "Readiness").verdict.state).toBe("not-ready");
+    expect((await status()).pod.ready.status).toBe("False");
     expect(await healthy()).toBe(0);
     sidecar.start();
-    await settle(250);
-    expect(await verdict()).toMatchObject({ state: "ready", text: "ready: the Service sends it traffic" });
+    const ready = await until(async () => { const s = await status(); return s.pod.ready.status === "True" ? s : undefined; }, "Ready");
+    expect(probe(ready, "Readiness").verdict).toMatchObject({ state: "ready", text: "ready: the Service sends it traffic" });
+    // successThreshold 2: two successes in a row before Ready.
+    expect(probe(ready, "Readiness").counters.successful).toBeGreaterThanOrEqual(2);
     expect(await healthy()).toBe(1);
-    status = 500;
-    await settle(400);
-    const body = await (await app.request("/api/status")).json() as SidecarStatus;
-    expect(body.verdict).toMatchObject({ state: "not-ready", onHold: false });
+    app.ready = 500;
+    const body = await until(async () => { const s = await status(); return s.pod.ready.status === "False" ? s : undefined; }, "not Ready");
+    expect(probe(body, "Readiness").verdict).toMatchObject({ state: "not-ready", onHold: false });
+    expect(body.container).toMatchObject({ running: true, started: true, ready: false });
     expect(body.events.some((e) => e.reason === "Killing")).toBe(false);
     expect(body.events.find((e) => e.reason === "Unhealthy")?.message).toBe("Readiness probe failed: HTTP probe failed with statuscode: 500");
-    const probes = body.counters.probes;
-    await settle(200);
-    expect(((await (await app.request("/api/status")).json()) as SidecarStatus).counters.probes).toBeGreaterThan(probes);
-    status = 200;
-    await sidecar.stop();
+    const probes = probe(body, "Readiness").counters.probes;
+    await until(async () => (probe(await status(), "Readiness").counters.probes > probes + 2 ? true : undefined), "probing on");
+    expect((await status()).events.some((e) => e.reason === "Killing")).toBe(false);
   });
 
-  test("a startup probe starts as starting, and once started it stops probing", async () => {
-    const { sidecar, app } = sidecarFor({ PROBE_TYPE: "Startup" });
-    status = 200;
-    const read = async () => (await (await app.request("/api/status")).json()) as SidecarStatus;
-    expect((await read()).verdict.state).toBe("starting");
+  test("a startup probe alone starts as starting, and once started it stops probing", async () => {
+    const { sidecar, status } = sidecarFor({ STARTUP_PROBE_URL: "{base}/startup" });
+    expect(probe(await status(), "Startup").verdict.state).toBe("starting");
+    expect((await status()).container.started).toBe(false);
     sidecar.start();
-    await settle(200);
-    const started = await read();
-    expect(started.verdict.state).toBe("started");
+    const started = await until(async () => { const s = await status(); return s.container.started ? s : undefined; }, "started");
+    expect(probe(started, "Startup").verdict).toMatchObject({ state: "started", waiting: "done" });
+    expect(started.pod.ready.status).toBe("True");
     await settle(300);
-    expect((await read()).counters.probes).toBe(started.counters.probes);
-    await sidecar.stop();
+    expect(probe(await status(), "Startup").counters.probes).toBe(probe(started, "Startup").counters.probes);
   });
 
-  test("the history is bounded", async () => {
-    const { sidecar, app } = sidecarFor({ PROBE_PERIOD_SECONDS: "0.001", METRICS_URL: "" });
-    status = 200;
+  test("three probes: the startup probe gates the other two; once it succeeds they run and it stops", async () => {
+    const { sidecar, status, metrics } = sidecarFor({ ...ALL, STARTUP_PROBE_FAILURE_THRESHOLD: "100" });
+    app.startup = 503;
     sidecar.start();
-    await settle(1_500);
-    await sidecar.stop();
-    const body = await (await app.request("/api/status")).json() as SidecarStatus;
-    expect(body.counters.probes).toBeGreaterThan(300);
-    expect(body.probes).toHaveLength(300);
+    const starting = await until(async () => { const s = await status(); return probe(s, "Startup").counters.failed >= 5 ? s : undefined; }, "five startup failures");
+    // prober_manager.go isContainerStarted: no Success from the startup probe, not started; the
+    // other workers skip every probe (worker.go "Disable other probes until container has started").
+    expect(starting.container).toMatchObject({ running: true, started: false, ready: false });
+    expect(starting.pod.ready).toMatchObject({ status: "False", reason: "ContainersNotReady" });
+    expect(probe(starting, "Startup").verdict).toMatchObject({ state: "starting", text: "starting: liveness and readiness probes wait" });
+    for (const type of ["Liveness", "Readiness"] as const) {
+      expect(probe(starting, type).counters.probes).toBe(0);
+      expect(probe(starting, type).verdict.waiting).toBe("startup");
+    }
+    expect(app.requests.health + app.requests.ready).toBe(0);
+    expect(findSample(await metrics(), "crashy_container_started")).toBe(0);
+
+    app.startup = 200;
+    const ready = await until(async () => { const s = await status(); return s.pod.ready.status === "True" ? s : undefined; }, "Ready");
+    expect(ready.container).toMatchObject({ running: true, started: true, ready: true });
+    expect(probe(ready, "Startup").verdict).toMatchObject({ state: "started", waiting: "done" });
+    expect(probe(ready, "Liveness").verdict.waiting).toBeUndefined();
+    expect(probe(ready, "Readiness").verdict.state).toBe("ready");
+    const startupProbes = app.requests.startup;
+    await until(async () => (app.requests.health > 3 && app.requests.ready > 3 ? true : undefined), "liveness and readiness probing");
+    // "Stop probing for startup once container has started."
+    expect(app.requests.startup).toBe(startupProbes);
+    const samples = await metrics();
+    expect(findSample(samples, "crashy_container_started")).toBe(1);
+    expect(findSample(samples, "crashy_pod_ready")).toBe(1);
+    expect(findSample(samples, "crashy_probe_healthy", { probe_type: "Startup" })).toBe(1);
+    expect((await status()).events.some((e) => e.reason === "Killing")).toBe(false);
   });
 
-  test("/healthz answers 200 while the loops run, 503 otherwise", async () => {
-    const { sidecar, app } = sidecarFor();
-    expect((await app.request("/healthz")).status).toBe(503);
+  test("two probes: readiness flips the pod out of the Service and back, with no restart, while liveness keeps probing", async () => {
+    const { sidecar, status, metrics } = sidecarFor({ LIVENESS_PROBE_URL: "{base}/health", READINESS_PROBE_URL: "{base}/ready" });
+    sidecar.start();
+    await until(async () => ((await status()).pod.ready.status === "True" ? true : undefined), "Ready");
+    app.ready = 503;
+    const out = await until(async () => { const s = await status(); return s.pod.ready.status === "False" ? s : undefined; }, "not Ready");
+    expect(out.container).toMatchObject({ instance: "instance-0", running: true, started: true, ready: false });
+    expect(out.container.restartPendingFor).toBeUndefined();
+    expect(probe(out, "Readiness").verdict).toMatchObject({ state: "not-ready", text: "not ready: the Service sends it no traffic" });
+    expect(probe(out, "Liveness").verdict).toMatchObject({ state: "healthy", healthy: true });
+    expect(findSample(await metrics(), "crashy_pod_ready")).toBe(0);
+    // Liveness goes on, and readiness too: a readiness failure holds nothing.
+    const [health, ready] = [app.requests.health, app.requests.ready];
+    await until(async () => (app.requests.health > health + 3 && app.requests.ready > ready + 3 ? true : undefined), "both probing on");
+    app.ready = 200;
+    const back = await until(async () => { const s = await status(); return s.pod.ready.status === "True" ? s : undefined; }, "Ready again");
+    expect(back.container.instance).toBe("instance-0");
+    expect(back.counters.restarts).toBe(0);
+    // The kubelet's words for readiness: failed, never "will be restarted".
+    const messages = back.events.map((e) => e.message);
+    expect(messages).toContain("Readiness probe failed: HTTP probe failed with statuscode: 503");
+    expect(messages.some((m) => m.includes("will be restarted"))).toBe(false);
+    expect(back.events.filter((e) => e.reason === "Unhealthy").every((e) => e.probeType === "Readiness")).toBe(true);
+  });
+
+  test("two probes: a liveness failure holds readiness too, takes the pod out of the Service, and both resume on the new instance", async () => {
+    const { sidecar, status, metrics } = sidecarFor({ LIVENESS_PROBE_URL: "{base}/health", READINESS_PROBE_URL: "{base}/ready" });
+    sidecar.start();
+    await until(async () => ((await status()).pod.ready.status === "True" ? true : undefined), "Ready");
+    app.health = 500;
+    const pending = await until(async () => { const s = await status(); return s.container.running ? undefined : s; }, "the kill");
+    expect(pending.container).toMatchObject({ running: false, restartPendingFor: "Liveness", ready: false });
+    // Once the readiness worker has seen the container stopped, it sets Failure (worker.go
+    // "Non-running container probed") and probes no more.
+    const held = await until(async () => { const s = await status(); return probe(s, "Readiness").verdict.state === "not-ready" ? s : undefined; }, "readiness Failure");
+    expect(probe(held, "Readiness").verdict.waiting).toBe("restart");
+    expect(held.pod.ready.status).toBe("False");
+    const [health, ready] = [app.requests.health, app.requests.ready];
+    await settle(300);
+    expect([app.requests.health, app.requests.ready]).toEqual([health, ready]);
+    expect(findSample(await metrics(), "crashy_probe_healthy", { probe_type: "Readiness" })).toBe(0);
+
+    app.health = 200;
+    app.startTime += 7;
+    const back = await until(async () => { const s = await status(); return s.pod.ready.status === "True" ? s : undefined; }, "Ready on the new instance");
+    expect(back.container).toEqual({ instance: "instance-1", running: true, started: true, ready: true });
+    expect(back.counters.restarts).toBe(1);
+    expect(back.events.filter((e) => e.reason === "Killing").map((e) => e.message)).toEqual(["Container crashy-app failed liveness probe, will be restarted"]);
+  });
+
+  test("three probes: a startup failure is a restart too, in the kubelet's words", async () => {
+    const { sidecar, status } = sidecarFor({ ...ALL, STARTUP_PROBE_FAILURE_THRESHOLD: "2" });
+    app.startup = 500;
+    sidecar.start();
+    const pending = await until(async () => { const s = await status(); return s.container.running ? undefined : s; }, "the kill");
+    expect(pending.container).toMatchObject({ running: false, restartPendingFor: "Startup", started: false });
+    expect(probe(pending, "Startup").verdict).toMatchObject({ state: "restart-pending", onHold: true });
+    expect(pending.events.filter((e) => e.reason !== "Started").map((e) => e.message)).toEqual([
+      "Startup probe failed: HTTP probe failed with statuscode: 500",
+      "Startup probe failed: HTTP probe failed with statuscode: 500",
+      "Container crashy-app failed startup probe, will be restarted",
+    ]);
+    expect(app.requests.health + app.requests.ready).toBe(0);
+  });
+
+  test("each probe's history is bounded", async () => {
+    const { sidecar, status } = sidecarFor({ LIVENESS_PROBE_URL: "{base}/health", LIVENESS_PROBE_PERIOD_SECONDS: "0.001", METRICS_URL: "" });
+    sidecar.start();
+    await until(async () => (probe(await status(), "Liveness").counters.probes > 300 ? true : undefined), "300 probes");
+    await sidecar.stop();
+    const liveness = probe(await status(), "Liveness");
+    expect(liveness.counters.probes).toBeGreaterThan(300);
+    expect(liveness.history).toHaveLength(300);
+  });
+
+  test("/healthz answers 200 while every loop runs, 503 otherwise", async () => {
+    const { sidecar, server } = sidecarFor(ALL);
+    expect((await server.request("/healthz")).status).toBe(503);
     sidecar.start();
     await settle(100);
-    const res = await app.request("/healthz");
+    const res = await server.request("/healthz");
     expect(res.status).toBe(200);
     expect(await res.text()).toBe("ok: probing\n");
     await sidecar.stop();
-    expect((await app.request("/healthz")).status).toBe(503);
+    expect(await (await server.request("/healthz")).text()).toBe("not ok: the startup probe loop is not running\n");
   });
 
-  test("/healthz stays 200 through a long initial delay, and says when the loop is stuck", async () => {
+  test("/healthz stays 200 through a long initial delay, and names the probe loop that is stuck", async () => {
     vi.useFakeTimers({ now: new Date("2026-01-01T00:00:00Z"), toFake: ["Date", "setTimeout", "clearTimeout"] });
     try {
-      const port = (target.address() as AddressInfo).port;
       const config = loadConfig({
-        PROBE_URL: `http://127.0.0.1:${port}/health`,
+        LIVENESS_PROBE_URL: `${base()}/health`,
+        LIVENESS_PROBE_PERIOD_SECONDS: "1",
+        READINESS_PROBE_URL: `${base()}/ready`,
+        READINESS_PROBE_PERIOD_SECONDS: "1",
+        READINESS_PROBE_INITIAL_DELAY_SECONDS: "60",
         METRICS_URL: "",
-        PROBE_PERIOD_SECONDS: "1",
-        PROBE_INITIAL_DELAY_SECONDS: "60",
       });
       let release: () => void = () => {};
+      const quick = async () => ({ result: "success" as const, output: "", statusCode: 200, durationSeconds: 0 });
       const sidecar = createSidecar({
         config,
-        // A probe that never settles until released: the loop is stuck in it.
-        prober: () => new Promise((resolve) => (release = () => resolve({ result: "success", output: "", statusCode: 200, durationSeconds: 0 }))),
+        probers: {
+          Liveness: quick,
+          // A probe that never settles until released: the loop is stuck in it.
+          Readiness: () => new Promise((resolve) => (release = () => resolve({ result: "success", output: "", statusCode: 200, durationSeconds: 0 }))),
+        },
       });
-      const app = createSidecarServer(sidecar, page);
+      const server = createSidecarServer(sidecar, page);
       sidecar.start();
       await vi.advanceTimersByTimeAsync(30_000);
-      expect((await app.request("/healthz")).status).toBe(200);
-      await vi.advanceTimersByTimeAsync(31_000); // the first probe starts at 60 s and hangs
+      expect((await server.request("/healthz")).status).toBe(200);
+      expect(probe(sidecar.status(), "Readiness").verdict.waiting).toBe("initial-delay");
+      await vi.advanceTimersByTimeAsync(31_000); // the first readiness probe starts at 60 s and hangs
       // Allowed: two periods and three timeouts (a probe and its retries), plus a second.
       await vi.advanceTimersByTimeAsync(7_000);
-      const stuck = await app.request("/healthz");
+      const stuck = await server.request("/healthz");
       expect(stuck.status).toBe(503);
-      expect(await stuck.text()).toMatch(/^not ok: the probe loop has not run for \d+\.\d s\n$/);
+      expect(await stuck.text()).toMatch(/^not ok: the readiness probe loop has not run for \d+\.\d s\n$/);
       release();
       await sidecar.stop();
     } finally {
@@ -204,22 +331,24 @@ describe("sidecar endpoints", () => {
   });
 
   test("the page and its script use relative URLs only and load nothing from elsewhere", async () => {
-    const { app } = sidecarFor();
-    const index = await app.request("/");
+    const { server } = sidecarFor();
+    const index = await server.request("/");
     expect(index.headers.get("content-security-policy")).toMatch(/default-src 'self'/);
     const html = await index.text();
-    const script = await (await app.request("/page.js")).text();
+    const script = await (await server.request("/page.js")).text();
     expect(html).toContain('<script src="page.js"></script>');
     expect(script).toContain('fetch("api/status"');
     // Only the SVG namespace URI, which is a name, not a request.
     expect(`${html}${script}`.match(/https?:\/\/[^"'\s]+/g)).toEqual(["http://www.w3.org/2000/svg"]);
-    expect((await app.request("/nope")).status).toBe(404);
+    // Text goes in as text: no HTML parsing of what the sidecar sends.
+    expect(script).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
+    expect((await server.request("/nope")).status).toBe(404);
   });
 
   test("the page and its script are the built files, with the page's headers", async () => {
-    const { app } = sidecarFor();
+    const { server } = sidecarFor();
     const csp = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:";
-    const index = await app.request("/");
+    const index = await server.request("/");
     expect(index.status).toBe(200);
     expect(await index.text()).toBe(page.html);
     expect(Object.fromEntries(index.headers)).toEqual({
@@ -227,7 +356,7 @@ describe("sidecar endpoints", () => {
       "content-security-policy": csp,
       "cache-control": "no-store",
     });
-    const script = await app.request("/page.js");
+    const script = await server.request("/page.js");
     expect(script.status).toBe(200);
     expect(await script.text()).toBe(page.script);
     expect(Object.fromEntries(script.headers)).toEqual({
@@ -246,6 +375,6 @@ describe("sidecar endpoints", () => {
 // Checked by tsc (npm run typecheck), not at run time: the lists in SidecarStatus are the very
 // records the sidecar keeps, so a field added to one of them must be added to status.ts as well.
 // (`branded` compares SidecarEvent's Omit<...> & {...} by its properties, not by its form.)
-expectTypeOf<SidecarStatus["probes"][number]>().toEqualTypeOf<ProbeRecord>();
+expectTypeOf<StatusProbe["history"][number]>().toEqualTypeOf<ProbeRecord>();
 expectTypeOf<SidecarStatus["events"][number]>().branded.toEqualTypeOf<SidecarEvent>();
 expectTypeOf<SidecarStatus["restarts"][number]>().toEqualTypeOf<Restart>();

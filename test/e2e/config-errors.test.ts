@@ -24,7 +24,10 @@ const THRESHOLD = ["", "0", "1.5", "-1", "three", "1e1"];
 const HOSTS = ["", "   ", "not a host", "999.1.1.1", "127.0.0.1:8080", "http://0.0.0.0"];
 const URL_TEXT = "an http:// or https:// URL, such as http://127.0.0.1:8080/health";
 
-type Row = { program: Program; name: string; values: string[]; expected: string; prefix?: string };
+type Row = { program: Program; name: string; values: string[]; expected: string; prefix?: string; env?: Record<string, string> };
+
+// The sidecar needs a probe to run, or it says so before anything else.
+const SIDECAR_PROBE = { LIVENESS_PROBE_URL: "http://127.0.0.1:8080/health" };
 
 const TABLE: Row[] = [
   { program: "app", name: "PORT", values: PORTS, expected: PORT },
@@ -35,14 +38,27 @@ const TABLE: Row[] = [
   { program: "app", name: "STARTUP_SECONDS", values: NON_NEGATIVE, expected: "a number of seconds >= 0, such as 0 or 30" },
   { program: "app", name: "CONTROL", values: ["", "TRUE", "yes", "1", "on"], expected: 'one of "true", "false"' },
 
-  { program: "sidecar", name: "PROBE_URL", values: ["", "ftp://127.0.0.1/health", "127.0.0.1:8080/health", "http://", "not a url", "tcp://127.0.0.1"], expected: "an http://, https:// or tcp:// URL, such as http://127.0.0.1:8080/health or tcp://127.0.0.1:8080" },
-  { program: "sidecar", name: "PROBE_TYPE", values: ["", "liveness", "Ready"], expected: 'one of "Liveness", "Readiness", "Startup"' },
+  // Each probe type's variables share one schema: every value for liveness, two for the others.
+  ...(["LIVENESS", "READINESS", "STARTUP"] as const).flatMap((type): Row[] => {
+    const some = (values: string[]) => (type === "LIVENESS" ? values : values.slice(0, 2));
+    // A setting needs its probe's URL, or it is refused for that instead.
+    const env = { [`${type}_PROBE_URL`]: "http://127.0.0.1:8080/x" };
+    return [
+      // An empty URL is that probe switched off (with none on, see below).
+      { program: "sidecar", name: `${type}_PROBE_URL`, values: some(["ftp://127.0.0.1/health", "127.0.0.1:8080/health", "http://", "not a url", "tcp://127.0.0.1"]), expected: "an http://, https:// or tcp:// URL, such as http://127.0.0.1:8080/health or tcp://127.0.0.1:8080" },
+      { program: "sidecar", name: `${type}_PROBE_PERIOD_SECONDS`, values: some(POSITIVE), expected: "a number of seconds > 0, such as 10 or 0.5", env },
+      { program: "sidecar", name: `${type}_PROBE_TIMEOUT_SECONDS`, values: some(POSITIVE), expected: "a number of seconds > 0, such as 10 or 0.5", env },
+      { program: "sidecar", name: `${type}_PROBE_FAILURE_THRESHOLD`, values: some(THRESHOLD), expected: "a whole number >= 1, such as 3", env },
+      { program: "sidecar", name: `${type}_PROBE_SUCCESS_THRESHOLD`, values: some(THRESHOLD), expected: "a whole number >= 1, such as 3", env },
+      { program: "sidecar", name: `${type}_PROBE_INITIAL_DELAY_SECONDS`, values: some(NON_NEGATIVE), expected: "a number of seconds >= 0, such as 0 or 5", env },
+    ];
+  }),
+  // validateLivenessProbe / validateStartupProbe: successThreshold must be 1.
+  { program: "sidecar", name: "LIVENESS_PROBE_SUCCESS_THRESHOLD", values: ["2"], expected: "1 for a Liveness probe (Kubernetes requires it)" },
+  { program: "sidecar", name: "STARTUP_PROBE_SUCCESS_THRESHOLD", values: ["3"], expected: "1 for a Startup probe (Kubernetes requires it)", env: { STARTUP_PROBE_URL: "http://127.0.0.1:8080/x" } },
+  { program: "sidecar", name: "READINESS_PROBE_PERIOD_SECONDS", values: ["5"], expected: "READINESS_PROBE_URL to be set as well: without it there is no readiness probe", env: { READINESS_PROBE_URL: "" } },
+  { program: "sidecar", name: "LIVENESS_PROBE_URL", values: [""], expected: "a probe to run: set LIVENESS_PROBE_URL, READINESS_PROBE_URL or STARTUP_PROBE_URL, such as LIVENESS_PROBE_URL=http://127.0.0.1:8080/health" },
   { program: "sidecar", name: "LOG_FORMAT", values: ["xml"], expected: 'one of "text", "json"' },
-  { program: "sidecar", name: "PROBE_PERIOD_SECONDS", values: POSITIVE, expected: "a number of seconds > 0, such as 10 or 0.5" },
-  { program: "sidecar", name: "PROBE_TIMEOUT_SECONDS", values: POSITIVE, expected: "a number of seconds > 0, such as 10 or 0.5" },
-  { program: "sidecar", name: "PROBE_FAILURE_THRESHOLD", values: THRESHOLD, expected: "a whole number >= 1, such as 3" },
-  { program: "sidecar", name: "PROBE_SUCCESS_THRESHOLD", values: THRESHOLD, expected: "a whole number >= 1, such as 3" },
-  { program: "sidecar", name: "PROBE_INITIAL_DELAY_SECONDS", values: NON_NEGATIVE, expected: "a number of seconds >= 0, such as 0 or 5" },
   { program: "sidecar", name: "METRICS_URL", values: ["file:///etc/passwd", "nope", "http://", "ws://127.0.0.1/metrics"], expected: `${URL_TEXT}, or empty to disable` },
   { program: "sidecar", name: "SCRAPE_INTERVAL_SECONDS", values: POSITIVE, expected: "a number of seconds > 0, such as 10 or 0.5" },
   { program: "sidecar", name: "TARGET_CONTAINER", values: ["", "  "], expected: "a container name, such as crashy-app" },
@@ -76,7 +92,7 @@ function listening(port: number): Promise<boolean> {
 /** Runs `program` with `env` on free ports; resolves with what it printed, its exit and the ports it was given. */
 async function run(program: Program, env: Record<string, string>) {
   const ports: Record<string, string> = program === "local" ? { APP_PORT: String(await freePort()), SIDECAR_PORT: String(await freePort()) } : { PORT: String(await freePort()) };
-  const given = { HOST: "127.0.0.1", ...ports, ...env };
+  const given = { HOST: "127.0.0.1", ...ports, ...(program === "sidecar" ? SIDECAR_PROBE : {}), ...env };
   const p = await start(PROGRAMS[program].argv, given);
   let stdout = "";
   let stderr = "";
@@ -97,8 +113,8 @@ async function run(program: Program, env: Record<string, string>) {
 beforeAll(() => assertBuilt());
 
 describe.concurrent("a wrong value of each variable", () => {
-  it.each(CASES)("$program: $name=$value gives one line naming it, exit 2, nothing listening", { timeout: 30_000 }, async ({ program, name, value, expected, prefix }) => {
-    const { stdout, stderr, code, checked } = await run(program, { [name]: value });
+  it.each(CASES)("$program: $name=$value gives one line naming it, exit 2, nothing listening", { timeout: 30_000 }, async ({ program, name, value, expected, prefix, env }) => {
+    const { stdout, stderr, code, checked } = await run(program, { ...env, [name]: value });
     const line = `${prefix ?? PROGRAMS[program].prefix}: ${name}=${JSON.stringify(value)} is invalid: expected ${expected}`;
     // One comparison, so a failure shows everything the process did.
     expect({ stderr: stderr.split("\n").filter(Boolean), stdout, code }).toEqual({ stderr: [line], stdout: "", code: 2 });
@@ -109,8 +125,8 @@ describe.concurrent("a wrong value of each variable", () => {
     { program: "app", env: { PORT: "0", CRASH_MODE: "x" }, lines: ['crashy: PORT="0" is invalid', 'crashy: CRASH_MODE="x" is invalid'] },
     {
       program: "sidecar",
-      env: { PROBE_URL: "x", PROBE_PERIOD_SECONDS: "0", HOST: "" },
-      lines: ['crashy-sidecar: PROBE_URL="x" is invalid', 'crashy-sidecar: PROBE_PERIOD_SECONDS="0" is invalid', 'crashy-sidecar: HOST="" is invalid'],
+      env: { LIVENESS_PROBE_URL: "x", LIVENESS_PROBE_PERIOD_SECONDS: "0", HOST: "" },
+      lines: ['crashy-sidecar: LIVENESS_PROBE_URL="x" is invalid', 'crashy-sidecar: LIVENESS_PROBE_PERIOD_SECONDS="0" is invalid', 'crashy-sidecar: HOST="" is invalid'],
     },
     { program: "local", env: { APP_PORT: "0", SIDECAR_PORT: "x" }, lines: ['crashy-local: APP_PORT="0" is invalid', 'crashy-local: SIDECAR_PORT="x" is invalid'] },
   ])("$program: several wrong values give one line each, exit 2", { timeout: 30_000 }, async ({ program, env, lines }) => {
