@@ -5,7 +5,9 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { parse as parseYamlDoc } from "yaml";
 import { find, id, parseYaml, render, ROOT, schemaProblems, type Obj } from "./kube.ts";
 
-const RENDERS = ["k8s", "k8s/overlays/prometheus", "k8s/overlays/podmonitor", "k8s/overlays/tcp-probe"] as const;
+// The lab, its extras and its lessons: every one is rendered, schema-checked and held to the rules below.
+const LESSONS = ["k8s/overlays/tcp-probe", "k8s/overlays/readiness", "k8s/overlays/slow-start", "k8s/overlays/startup"] as const;
+const RENDERS = ["k8s", "k8s/overlays/prometheus", "k8s/overlays/podmonitor", ...LESSONS] as const;
 const rendered = new Map<string, Obj[]>();
 beforeAll(() => {
   for (const dir of RENDERS) rendered.set(dir, render(dir));
@@ -97,7 +99,8 @@ describe.each(RENDERS)("kubectl kustomize %s", (dir) => {
 
   test("contains the lab's Deployment and Services", () => {
     const objects = objectsOf(dir);
-    expect(find(objects, "Deployment", "crashy-app").spec.replicas).toBe(1);
+    // One pod, but in the readiness lesson: two, so the Service has another to send traffic to.
+    expect(find(objects, "Deployment", "crashy-app").spec.replicas).toBe(dir === "k8s/overlays/readiness" ? 2 : 1);
     expect(find(objects, "Service", "crashy-app").spec.type).toBe("NodePort");
     expect(find(objects, "Service", "crashy-sidecar").spec.type).toBe("ClusterIP");
   });
@@ -415,3 +418,30 @@ function quantity(q: string | number): number {
   const scale: Record<string, number> = { "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
   return Number(match[1]) * scale[match[2] ?? ""]!;
 }
+
+describe("the lessons", () => {
+  const appEnv = (dir: string) => envOf(podOf(objectsOf(dir)).app);
+  const budget = (probe: Obj) => (probe.failureThreshold ?? 3) * (probe.periodSeconds ?? 10);
+
+  test("readiness: two pods, a readiness probe on /ready, the control API on, no crash to muddle it", () => {
+    const { app } = podOf(objectsOf("k8s/overlays/readiness"));
+    expect(app.readinessProbe.httpGet).toEqual({ path: "/ready", port: "http" });
+    expect(appEnv("k8s/overlays/readiness")).toMatchObject({ CONTROL: "true", CRASH_AFTER: "86400" });
+    // Readiness never restarts: the liveness probe is the lab's, untouched.
+    expect(app.livenessProbe).toEqual(podOf(objectsOf("k8s")).app.livenessProbe);
+  });
+
+  test("slow-start: the app takes longer to start than the liveness probe allows, and has no startup probe", () => {
+    const { app } = podOf(objectsOf("k8s/overlays/slow-start"));
+    expect(app.startupProbe).toBeUndefined();
+    expect(Number(appEnv("k8s/overlays/slow-start").STARTUP_SECONDS)).toBeGreaterThan(budget(app.livenessProbe));
+  });
+
+  test("startup: the same slow starter, with a startup probe whose failureThreshold x periodSeconds covers the start", () => {
+    const { app } = podOf(objectsOf("k8s/overlays/startup"));
+    expect(appEnv("k8s/overlays/startup")).toEqual(appEnv("k8s/overlays/slow-start"));
+    expect(app.startupProbe.httpGet).toEqual({ path: "/health", port: "http" });
+    expect(budget(app.startupProbe)).toBeGreaterThan(Number(appEnv("k8s/overlays/startup").STARTUP_SECONDS));
+    expect(app.livenessProbe).toEqual(podOf(objectsOf("k8s")).app.livenessProbe);
+  });
+});
