@@ -359,7 +359,8 @@ describe("the Grafana dashboard (k8s/grafana/crashy.json)", () => {
 
   test("every query selects the chosen namespace and pods", () => {
     expect(targets.length).toBeGreaterThanOrEqual(10);
-    for (const t of targets) expect(t.expr).toContain('{namespace=~"$namespace", pod=~"$pod"}');
+    // The probe series have one per probe type: those panels also choose the liveness probe's.
+    for (const t of targets) expect(t.expr).toMatch(/\{namespace=~"\$namespace", pod=~"\$pod"(, probe_type="Liveness")?\}/);
     // "All" must be a regex that also matches no namespace label (the local pod's Prometheus).
     for (const v of dashboard.templating.list.filter((v: Obj) => v.type === "query")) expect(v.allValue, v.name).toBe(".*");
   });
