@@ -142,9 +142,9 @@ async function main(): Promise<void> {
   const readyChanged = () => {
     for (const { spec: s, proxy } of proxies) {
       const endpoints = endpointsOf(s);
-      void proxy.setEndpoints(endpoints);
       const to = endpoints.length > 0 ? endpoints.map((e) => e.pod).join(", ") : "no Ready pod, connections refused";
-      write(dim(`    service ${s.service}: ${POD_IP}:${s.listen} -> ${to}`));
+      // Said once it is so: the port listens, or no longer does.
+      void proxy.setEndpoints(endpoints).then(() => write(dim(`    service ${s.service}: ${POD_IP}:${s.listen} -> ${to}`)));
     }
   };
 

@@ -21,7 +21,8 @@ const ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789";
 export function podNames(deployment: string, replicas: number, random: () => number = Math.random): string[] {
   if (replicas === 1) return [`${deployment}-local`];
   const names = new Set<string>();
-  while (names.size < replicas) {
+  for (let draws = 0; names.size < replicas; draws++) {
+    if (draws > 1000 * replicas) throw new Error("podNames: the random source keeps repeating itself");
     const suffix = Array.from({ length: 5 }, () => ALPHANUMS[Math.floor(random() * ALPHANUMS.length)]!).join("");
     names.add(`${deployment}-local-${suffix}`);
   }
