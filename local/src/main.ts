@@ -139,12 +139,17 @@ async function main(): Promise<void> {
   }));
   const endpointsOf = (s: (typeof services)[number]): Endpoint[] =>
     plans.filter((p) => ready.has(p.name)).map((p) => ({ pod: p.name, host: POD_IP, port: p.ports.get(s.targetPort) ?? s.targetPort }));
+  let stopping = false;
   const readyChanged = () => {
+    // Stopping, the Services are already closed: nothing to say about them.
+    if (stopping) return;
     for (const { spec: s, proxy } of proxies) {
       const endpoints = endpointsOf(s);
       const to = endpoints.length > 0 ? endpoints.map((e) => e.pod).join(", ") : "no Ready pod, connections refused";
-      // Said once it is so: the port listens, or no longer does.
-      void proxy.setEndpoints(endpoints).then(() => write(dim(`    service ${s.service}: ${POD_IP}:${s.listen} -> ${to}`)));
+      // Said when decided, in order with the events; the port follows within a tick, as kube-proxy
+      // follows an EndpointSlice change with its next sync.
+      write(dim(`    service ${s.service}: ${POD_IP}:${s.listen} -> ${to}`));
+      void proxy.setEndpoints(endpoints);
     }
   };
 
@@ -181,7 +186,6 @@ async function main(): Promise<void> {
     console.log(`${PROGRAM}: service ${s.service}: http://${POD_IP}:${s.listen} -> the Ready ones of pods ${targets}${last ? " (Ctrl-C stops)" : ""}`);
   });
 
-  let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
