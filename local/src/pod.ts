@@ -316,7 +316,8 @@ export function createLocalPod(options: LocalPodOptions) {
     async stop(): Promise<void> {
       if (stopping) return;
       stopping = true;
-      readyChanged();
+      // Deleted: kubectl shows it Terminating at once, and it leaves the Service's endpoints.
+      row();
       if (retry !== undefined) timers.clearTimeout(retry);
       for (const m of members) m.backingOff = false;
       await Promise.all(workers.map((w) => w.stop()));
