@@ -87,7 +87,12 @@ async function main(): Promise<void> {
 
   // SERVICE_PORT moves the first node port, as APP_PORT moves the app's.
   const services = nodePorts.map((p, i) => ({ ...p, listen: i === 0 && overrides.SERVICE_PORT ? overrides.SERVICE_PORT : p.nodePort }));
-  const reserved = new Map(services.map((s) => [s.listen, `the node port of service ${s.service}`] as const));
+  const reserved = new Map<number, string>();
+  for (const s of services) {
+    const clash = reserved.get(s.listen);
+    if (clash) fail([`${PROGRAM}: SERVICE_PORT=${overrides.SERVICE_PORT} is also ${clash}; choose another`]);
+    reserved.set(s.listen, `the node port of service ${s.service}`);
+  }
   let ports: Map<number, number>[];
   try {
     ports = podPorts(spec, spec.replicas, { app: overrides.APP_PORT, sidecar: overrides.SIDECAR_PORT }, reserved);
@@ -134,7 +139,8 @@ async function main(): Promise<void> {
     proxy: createNodePort({
       host: POD_IP,
       port: s.listen,
-      onListenError: (error) => write(`${PROGRAM}: service ${s.service}: cannot listen on ${POD_IP}:${s.listen} again (${error.code ?? error.message}); connections to it are not the Service's`),
+      // The port was free at start; closed while no pod was Ready, another program may have taken it.
+      onListenError: (error) => write(`${PROGRAM}: service ${s.service}: cannot listen on ${POD_IP}:${s.listen} (${error.code ?? error.message}); another program has it now`),
     }),
   }));
   const endpointsOf = (s: (typeof services)[number]): Endpoint[] =>

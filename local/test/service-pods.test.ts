@@ -184,6 +184,20 @@ describe("npm start with replicas: 2 and the Service", () => {
     }
   });
 
+  it("replicas: 0 runs nothing and says so; more than 10 is this runner's limit, exit 2", async () => {
+    const base = readFileSync("k8s/base/deployment.yaml", "utf8");
+    const none = join(dir, "none.yaml");
+    writeFileSync(none, base.replace("  replicas: 1\n", "  replicas: 0\n"));
+    let runner = await start([...RUNNER, none], { SERVICE_PORT: String(await freePort()) });
+    expect(await runner.exited).toBe(0);
+    expect(runner.output().trim()).toMatch(/^crashy-local: deployment crashy-app from \S+none\.yaml has replicas: 0, so there is no pod to run$/);
+    const many = join(dir, "many.yaml");
+    writeFileSync(many, base.replace("  replicas: 1\n", "  replicas: 11\n"));
+    runner = await start([...RUNNER, many], {});
+    expect(await runner.exited).toBe(2);
+    expect(runner.output().trim()).toMatch(/^crashy-local: \S+many\.yaml: spec\.replicas: not supported by the local runner: at most 10 pods \(each is two processes\), got 11$/);
+  });
+
   it("refuses a bad SERVICE_PORT, naming it, exit 2", async () => {
     const runner = await start(RUNNER, { SERVICE_PORT: "30080x" });
     expect(await runner.exited).toBe(2);

@@ -242,6 +242,20 @@ describe("the node port (kube-proxy, iptables mode)", () => {
     expect(socket.writableLength).toBeGreaterThan(total / 2);
   });
 
+  test("a port taken while it was closed is reported, not thrown, and the node port stays closed", async () => {
+    const a = await pod("a");
+    const port = await freePort();
+    const errors: string[] = [];
+    const n = createNodePort({ host: "127.0.0.1", port, onListenError: (e) => errors.push(e.code ?? "") });
+    nodePorts.push(n);
+    const thief = createServer();
+    servers.push(thief);
+    await new Promise<void>((r) => thief.listen(port, "127.0.0.1", r));
+    await n.setEndpoints([a.endpoint]);
+    expect(errors).toEqual(["EADDRINUSE"]);
+    expect(n.listening()).toBe(false);
+  });
+
   test("close() stops listening and ends every connection", async () => {
     const a = await pod("a");
     const { n, port } = await nodePort();
