@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 const UNIT = [
   "lib/test/**/*.test.ts",
   "probe/test/{worker,handlers}.test.ts",
-  "local/test/{backoff,events,format,kubelet,manifest,render}.test.ts",
+  "local/test/{backoff,events,format,kubelet,manifest,render,replicas,service,service-manifest}.test.ts",
   "services/test/{app,config,lifecycle,process-metrics,run}.test.ts",
   "sidecar/test/{config,exposition}.test.ts",
 ];

@@ -27,6 +27,7 @@ export async function benchRecovery(opts: RecoveryOptions): Promise<{ rows: Row[
     const pod = launch(["node", RUNNER], {
       APP_PORT: String(appPort),
       SIDECAR_PORT: String(sidecarPort),
+      SERVICE_PORT: String(await freePort()),
       CRASH_AFTER: String(CRASH_AFTER_S),
       CRASH_MODE: "error",
       NO_COLOR: "1",

@@ -156,10 +156,41 @@ export type PodRow = {
 
 /** The columns of `kubectl get pods`, header and row, as two lines. */
 export function podTable(row: PodRow, now: number): [string, string] {
-  const restarts = row.lastRestartAt === undefined ? `${row.restarts}` : `${row.restarts} (${humanDuration(now - row.lastRestartAt)} ago)`;
-  const cells = [row.name, `${row.ready}/${row.total}`, row.status, restarts, humanDuration(now - row.createdAt)];
-  const heads = ["NAME", "READY", "STATUS", "RESTARTS", "AGE"];
-  const widths = heads.map((h, i) => Math.max(h.length, cells[i]!.length) + 3);
-  const line = (values: string[]) => values.map((v, i) => (i < values.length - 1 ? v.padEnd(widths[i]!) : v)).join("");
-  return [line(heads), line(cells)];
+  const [head, line] = podsTable([row], now);
+  return [head!, line!];
 }
+
+/**
+ * `kubectl get pods` for several pods: the header, then one row per pod, in one set of columns
+ * (kubectl's tabwriter pads each column to its widest cell, plus 3).
+ */
+export function podsTable(rows: PodRow[], now: number): string[] {
+  const heads = ["NAME", "READY", "STATUS", "RESTARTS", "AGE"];
+  const cells = rows.map((row) => {
+    const restarts = row.lastRestartAt === undefined ? `${row.restarts}` : `${row.restarts} (${humanDuration(now - row.lastRestartAt)} ago)`;
+    return [row.name, `${row.ready}/${row.total}`, row.status, restarts, humanDuration(now - row.createdAt)];
+  });
+  const widths = heads.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)) + 3);
+  const line = (values: string[]) => values.map((v, i) => (i < values.length - 1 ? v.padEnd(widths[i]!) : v)).join("");
+  return [line(heads), ...cells.map(line)];
+}
+
+/**
+ * The pods of a Deployment as `kubectl get pods` lists them: whenever a pod's row changes, the
+ * header and every pod's row again, indented and dimmed under the events. `pods` are the rows to
+ * begin with (Pending, before the kubelet starts anything), in the order they are listed.
+ */
+export function createPodTablePrinter(pods: readonly PodRow[], write: (line: string) => void, colour: boolean, now: () => number = Date.now) {
+  const rows = new Map(pods.map((row) => [row.name, row]));
+  const dim = (text: string) => (colour ? `\x1b[2m${text}\x1b[0m` : text);
+  return {
+    /** A pod's new row: prints the whole table. */
+    update(row: PodRow): void {
+      rows.set(row.name, row);
+      for (const line of podsTable([...rows.values()], now())) write(dim(`    ${line}`));
+    },
+  };
+}
+
+/** A pod's row before its kubelet has started anything: what `kubectl get pods` shows first. */
+export const pendingRow = (name: string, total: number, createdAt: number): PodRow => ({ name, ready: 0, total, status: "Pending", restarts: 0, createdAt });

@@ -1,6 +1,8 @@
-// `npm start`: the pod of k8s/base/deployment.yaml on this machine, as the kubelet would run it.
-// Not Kubernetes: one pod, its containers as processes on 127.0.0.1 (the pod IP), the kubelet's
-// probe, kill, restart, back-off and event rules. The real thing is `kubectl apply -k k8s`.
+// `npm start`: the Deployment and Service of k8s/base on this machine, as a node would run them.
+// Not Kubernetes: the Deployment's `replicas` pods, their containers as processes on 127.0.0.1
+// (every pod IP), each pod with the kubelet's probe, kill, restart, back-off and event rules, and
+// the Service's node port forwarding to the Ready pods as kube-proxy does. The real thing is
+// `kubectl apply -k k8s`.
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import { join, relative, resolve } from "node:path";
@@ -10,13 +12,17 @@ import { ConfigError, configErrorLines, envPort, parseEnv } from "../../lib/env.
 import { createProber } from "../../probe/src/handlers.ts";
 import { loadConfig as loadAppConfig } from "../../services/src/config.ts";
 import { loadConfig as loadSidecarConfig } from "../../sidecar/src/config.ts";
-import { deploymentFile, loadPodSpec, ManifestError, manifestErrorLines, type ContainerSpec } from "./manifest.ts";
+import { createPodTablePrinter, pendingRow } from "./format.ts";
+import { loadPodSpec, ManifestError, manifestErrorLines, type ContainerSpec } from "./manifest.ts";
 import { projectRoot } from "./paths.ts";
-import { createLocalPod, type PodContainerSpec } from "./pod.ts";
-import { renderKustomization } from "./render.ts";
+import { createLocalPod, type LocalPod } from "./pod.ts";
+import { MAX_LOCAL_REPLICAS, podContainers, podNames, podPorts } from "./replicas.ts";
+import { readBase, renderKustomization } from "./render.ts";
+import { loadNodePorts } from "./service-manifest.ts";
+import { createNodePort, type Endpoint, type NodePort } from "./service.ts";
 
 const PROGRAM = "crashy-local";
-/** Every container of the pod shares the pod's IP; here that is loopback. */
+/** Every pod's IP here is loopback; the node's address, where node ports listen, too. */
 const POD_IP = "127.0.0.1";
 const root = projectRoot();
 
@@ -27,7 +33,9 @@ const ENTRIES: Record<string, string> = {
 };
 
 // Overrides for the demo, checked by the programs' own schemas below.
-const overridesSchema = z.object({ APP_PORT: envPort(0), SIDECAR_PORT: envPort(0) });
+const overridesSchema = z.object({ APP_PORT: envPort(0), SIDECAR_PORT: envPort(0), SERVICE_PORT: envPort(0) });
+/** The app's variables the demo may override on the command line (CRASH_AFTER=5 npm start). */
+const APP_OVERRIDES = ["CRASH_AFTER", "CRASH_MODE", "STARTUP_SECONDS"];
 
 function fail(lines: string[], code = 2): never {
   for (const line of lines) console.error(line);
@@ -61,91 +69,143 @@ function parseOrFail<T>(program: string, parse: () => T): T {
 }
 
 async function main(): Promise<void> {
-  // `npm start -- <manifest file or kustomization directory>`; k8s/base by default.
-  const file = process.argv[2] === undefined ? deploymentFile() : resolve(process.argv[2]);
-  const spec = parseOrFail(PROGRAM, () => loadPodSpec(file, renderKustomization(file)));
+  // `npm start -- <manifest file or kustomization directory>`; k8s/base by default, read without kubectl.
+  const base = join(root, "k8s", "base");
+  const file = process.argv[2] === undefined ? base : resolve(process.argv[2]);
+  const text = process.argv[2] === undefined ? readBase(base) : parseOrFail(PROGRAM, () => renderKustomization(file));
+  const shown = relative(root, file) || file;
+  const spec = parseOrFail(PROGRAM, () => loadPodSpec(file, text));
+  const nodePorts = parseOrFail(PROGRAM, () => loadNodePorts(file, text, spec));
   const overrides = parseOrFail(PROGRAM, () => parseEnv(overridesSchema, process.env));
-  const podName = `${spec.deployment}-local`;
+  if (spec.replicas > MAX_LOCAL_REPLICAS) {
+    fail([`${PROGRAM}: ${shown}: spec.replicas: not supported by the local runner: at most ${MAX_LOCAL_REPLICAS} pods (each is two processes), got ${spec.replicas}`]);
+  }
+  if (spec.replicas === 0) {
+    console.log(`${PROGRAM}: deployment ${spec.deployment} from ${shown} has replicas: 0, so there is no pod to run`);
+    return;
+  }
 
-  // The manifest's ports, moved by the demo overrides: the app's (its containers') and the sidecar's.
-  const moved = new Map<number, number>();
-  const move = (containers: ContainerSpec[], to: number) => {
-    const from = containers[0]?.ports[0]?.containerPort;
-    if (from !== undefined && to) moved.set(from, to);
-  };
-  move(spec.containers, overrides.APP_PORT);
-  move(spec.sidecars, overrides.SIDECAR_PORT);
-  const portOf = (port: number) => moved.get(port) ?? port;
-  const moveUrl = (url: string) => {
-    if (!url) return url;
-    const u = new URL(url);
-    const port = Number(u.port || (u.protocol === "https:" ? 443 : 80));
-    if (moved.has(port)) u.port = String(portOf(port));
-    return u.href;
-  };
-
-  const base = { PATH: process.env.PATH ?? "", HOSTNAME: podName, HOST: POD_IP };
-  const containers: PodContainerSpec[] = [...spec.sidecars, ...spec.containers].map((container) => {
-    const env: Record<string, string> = { ...base, ...container.env };
-    const port = container.ports[0]?.containerPort;
-    if (port !== undefined) env.PORT = String(portOf(port));
-    if (container.sidecar) {
-      // Every URL the sidecar is given (LIVENESS_PROBE_URL, METRICS_URL, ...) follows the moved ports.
-      for (const name of Object.keys(env).filter((n) => n.endsWith("_URL"))) env[name] = moveUrl(env[name]!);
-      parseOrFail("crashy-sidecar", () => loadSidecarConfig(env));
-    } else {
-      // The demo's overrides of the app (CRASH_AFTER=5 npm start), checked by the app's own schema.
-      for (const name of ["CRASH_AFTER", "CRASH_MODE"]) {
-        const value = process.env[name];
-        if (value !== undefined) env[name] = value;
-      }
-      parseOrFail("crashy", () => loadAppConfig(env));
+  // SERVICE_PORT moves the first node port, as APP_PORT moves the app's.
+  const services = nodePorts.map((p, i) => ({ ...p, listen: i === 0 && overrides.SERVICE_PORT ? overrides.SERVICE_PORT : p.nodePort }));
+  const reserved = new Map<number, string>();
+  for (const s of services) {
+    const clash = reserved.get(s.listen);
+    if (clash) fail([`${PROGRAM}: SERVICE_PORT=${overrides.SERVICE_PORT} is also ${clash}; choose another`]);
+    reserved.set(s.listen, `the node port of service ${s.service}`);
+  }
+  let ports: Map<number, number>[];
+  try {
+    ports = podPorts(spec, spec.replicas, { app: overrides.APP_PORT, sidecar: overrides.SIDECAR_PORT }, reserved);
+  } catch (error) {
+    fail([`${PROGRAM}: ${(error as Error).message}`]);
+  }
+  const names = podNames(spec.deployment, spec.replicas);
+  const appEnv = Object.fromEntries(APP_OVERRIDES.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])));
+  const plans = names.map((name, i) => {
+    const containers = podContainers(spec, { name, ports: ports[i]!, podIp: POD_IP, env: { PATH: process.env.PATH ?? "" }, appEnv, argv: entryOf, cwd: root });
+    // Each container's env, demo overrides and moved ports included, checked by its program's own schema.
+    for (const c of containers) {
+      if (c.sidecar) parseOrFail("crashy-sidecar", () => loadSidecarConfig(c.env));
+      else parseOrFail("crashy", () => loadAppConfig(c.env));
     }
-    // The kubelet probes the pod IP unless the probe names a host; the ports move with the overrides.
-    const probes = Object.fromEntries(
-      Object.entries(container.probes).map(([type, probe]) => [
-        type,
-        { ...probe, action: { ...probe.action, host: probe.action.host || POD_IP, port: portOf(probe.action.port) } },
-      ]),
-    );
-    return { name: container.name, image: container.image, sidecar: container.sidecar, argv: entryOf(container), env, cwd: root, probes };
+    return { name, ports: ports[i]!, containers };
   });
 
   // A port already taken would make every start fail: say so once, before starting anything.
-  for (const port of containers.map((c) => Number(c.env.PORT)).filter(Boolean)) {
+  for (const s of services) {
+    if (!(await portFree(s.listen))) {
+      fail([`${PROGRAM}: port ${s.listen} on ${POD_IP} is in use, and it is the node port of service ${s.service}; stop what uses it or move the service with SERVICE_PORT=...`], 1);
+    }
+  }
+  for (const port of plans.flatMap((p) => p.containers.map((c) => Number(c.env.PORT)).filter(Boolean))) {
     if (!(await portFree(port))) {
-      fail([`${PROGRAM}: port ${port} on ${POD_IP} is in use; stop what uses it or move the pod with APP_PORT=... SIDECAR_PORT=...`], 1);
+      fail([`${PROGRAM}: port ${port} on ${POD_IP} is in use; stop what uses it or move the pods with APP_PORT=... SIDECAR_PORT=...`], 1);
     }
   }
 
   const colour = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-  const pod = createLocalPod({
-    name: podName,
-    uid: randomUUID(),
-    containers,
-    terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
-    createProber: (probe) => createProber(probe.action, probe.timeoutSeconds),
-    write: (line) => console.log(line),
+  const write = (line: string) => console.log(line);
+  const dim = (text: string) => (colour ? `\x1b[2m${text}\x1b[0m` : text);
+  const table = createPodTablePrinter(
+    plans.map((p) => pendingRow(p.name, p.containers.length, Date.now())),
+    write,
     colour,
+  );
+
+  // The Services: each node port forwards to its target port on the pods that are Ready.
+  const ready = new Set<string>();
+  const proxies: { spec: (typeof services)[number]; proxy: NodePort }[] = services.map((s) => ({
+    spec: s,
+    proxy: createNodePort({
+      host: POD_IP,
+      port: s.listen,
+      // The port was free at start; closed while no pod was Ready, another program may have taken it.
+      onListenError: (error) => write(`${PROGRAM}: service ${s.service}: cannot listen on ${POD_IP}:${s.listen} (${error.code ?? error.message}); another program has it now`),
+    }),
+  }));
+  const endpointsOf = (s: (typeof services)[number]): Endpoint[] =>
+    plans.filter((p) => ready.has(p.name)).map((p) => ({ pod: p.name, host: POD_IP, port: p.ports.get(s.targetPort) ?? s.targetPort }));
+  let stopping = false;
+  const readyChanged = () => {
+    // Stopping, the Services are already closed: nothing to say about them.
+    if (stopping) return;
+    for (const { spec: s, proxy } of proxies) {
+      const endpoints = endpointsOf(s);
+      const to = endpoints.length > 0 ? endpoints.map((e) => e.pod).join(", ") : "no Ready pod, connections refused";
+      // Said when decided, in order with the events; the port follows within a tick, as kube-proxy
+      // follows an EndpointSlice change with its next sync.
+      write(dim(`    service ${s.service}: ${POD_IP}:${s.listen} -> ${to}`));
+      void proxy.setEndpoints(endpoints);
+    }
+  };
+
+  const pods: LocalPod[] = plans.map((plan, i) =>
+    createLocalPod({
+      name: plan.name,
+      uid: randomUUID(),
+      containers: plan.containers,
+      terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
+      createProber: (probe) => createProber(probe.action, probe.timeoutSeconds),
+      write,
+      colour,
+      eventHeader: i === 0,
+      onRow: (row) => table.update(row),
+      onReadyChange: (isReady) => {
+        if (isReady) ready.add(plan.name);
+        else ready.delete(plan.name);
+        readyChanged();
+      },
+    }),
+  );
+
+  plans.forEach((plan, i) => {
+    const app = plan.containers.find((c) => !c.sidecar);
+    const sidecar = plan.containers.find((c) => c.sidecar);
+    const last = i === plans.length - 1 && services.length === 0;
+    console.log(
+      `${PROGRAM}: pod ${plan.name} from ${shown}: app http://${POD_IP}:${app?.env.PORT ?? "-"}, sidecar page http://${POD_IP}:${sidecar?.env.PORT ?? "-"}${last ? " (Ctrl-C stops)" : ""}`,
+    );
+  });
+  services.forEach((s, i) => {
+    const targets = plans.map((p) => `${p.name} (${POD_IP}:${p.ports.get(s.targetPort) ?? s.targetPort})`).join(", ");
+    const last = i === services.length - 1;
+    console.log(`${PROGRAM}: service ${s.service}: http://${POD_IP}:${s.listen} -> the Ready ones of pods ${targets}${last ? " (Ctrl-C stops)" : ""}`);
   });
 
-  const app = containers.find((c) => !c.sidecar);
-  const sidecar = containers.find((c) => c.sidecar);
-  console.log(
-    `${PROGRAM}: pod ${podName} from ${relative(root, file)}: app http://${POD_IP}:${app?.env.PORT ?? "-"}, sidecar page http://${POD_IP}:${sidecar?.env.PORT ?? "-"} (Ctrl-C stops)`,
-  );
-  let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${PROGRAM}: ${signal} received, stopping the pod`);
-    void pod.stop().then(() => process.exit(0));
+    console.log(`${PROGRAM}: ${signal} received, stopping the ${pods.length === 1 ? "pod" : "pods"}`);
+    // The Service first: deleted with the pods, it takes no new connection while they stop.
+    void Promise.all(proxies.map(({ proxy }) => proxy.close()))
+      .then(() => Promise.all(pods.map((pod) => pod.stop())))
+      .then(() => process.exit(0));
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
   // No container may outlive the runner, whatever ends it.
-  process.on("exit", () => pod.killNow());
-  pod.start();
+  process.on("exit", () => pods.forEach((pod) => pod.killNow()));
+  for (const pod of pods) pod.start();
 }
 
 await main();

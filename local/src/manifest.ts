@@ -129,15 +129,15 @@ function goValue(value: unknown): string {
   if (value === undefined || value === null) return "null";
   return JSON.stringify(value);
 }
-const invalid = (path: string, value: unknown, detail: string) => `${path}: Invalid value: ${goValue(value)}: ${detail}`;
-const required = (path: string, detail = "") => `${path}: Required value${detail ? `: ${detail}` : ""}`;
-const forbidden = (path: string, detail: string) => `${path}: Forbidden: ${detail}`;
-const duplicate = (path: string, value: unknown) => `${path}: Duplicate value: ${goValue(value)}`;
+export const invalid = (path: string, value: unknown, detail: string) => `${path}: Invalid value: ${goValue(value)}: ${detail}`;
+export const required = (path: string, detail = "") => `${path}: Required value${detail ? `: ${detail}` : ""}`;
+export const forbidden = (path: string, detail: string) => `${path}: Forbidden: ${detail}`;
+export const duplicate = (path: string, value: unknown) => `${path}: Duplicate value: ${goValue(value)}`;
 const notFound = (path: string, value: unknown, detail: string) => `${path}: Not found: ${goValue(value)}: ${detail}`;
-const notSupported = (path: string, value: unknown, valid: string[]) =>
+export const notSupported = (path: string, value: unknown, valid: string[]) =>
   `${path}: Unsupported value: ${goValue(value)}: supported values: ${valid.map((v) => JSON.stringify(v)).join(", ")}`;
 /** Not a Kubernetes rule: something valid that this runner cannot do. */
-const runnerLimit = (path: string, detail: string) => `${path}: not supported by the local runner: ${detail}`;
+export const runnerLimit = (path: string, detail: string) => `${path}: not supported by the local runner: ${detail}`;
 
 // Messages of staging/src/k8s.io/apimachinery/pkg/util/validation/validation.go.
 const maxLenError = (length: number) => `must be no more than ${length} characters`;
@@ -172,10 +172,10 @@ function isDNS1123Label(value: string): string[] {
 }
 
 /** validation.IsValidPortNum. */
-const isValidPortNum = (port: number) => (port >= 1 && port <= 65535 ? [] : [inclusiveRangeError(1, 65535)]);
+export const isValidPortNum = (port: number) => (port >= 1 && port <= 65535 ? [] : [inclusiveRangeError(1, 65535)]);
 
 /** validation.IsValidPortName (IANA_SVC_NAME). */
-function isValidPortName(port: string): string[] {
+export function isValidPortName(port: string): string[] {
   const errs: string[] = [];
   if (port.length > 15) errs.push(maxLenError(15));
   if (!/^[-a-z0-9]+$/.test(port)) errs.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
@@ -244,11 +244,11 @@ function readDeployment(file: string, given?: string): Record<string, unknown> {
   throw new ManifestError(file, ["no Deployment found (a document with kind: Deployment)"]);
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** JSON null decodes to a Go zero value: a field set to null is a field left out. */
-function withoutNulls(value: unknown): unknown {
+export function withoutNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map((v) => (v === null ? {} : withoutNulls(v)));
   if (!isRecord(value)) return value;
   return Object.fromEntries(Object.entries(value).flatMap(([k, v]) => (v === null ? [] : [[k, withoutNulls(v)]])));
@@ -258,7 +258,7 @@ function formatPath(path: readonly PropertyKey[]): string {
   return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`)).join("");
 }
 
-function decodingProblems(error: z.ZodError, raw: unknown): string[] {
+export function decodingProblems(error: z.ZodError, raw: unknown): string[] {
   return error.issues.map((issue) => {
     const value = issue.path.reduce<unknown>((v, key) => (v as Record<PropertyKey, unknown> | undefined)?.[key], raw);
     return invalid(formatPath(issue.path), value, issue.message);

@@ -3,14 +3,15 @@
 // a time (pkg/kubelet/pod_workers.go), in which it kills a container whose liveness or startup
 // result is Failure, starts what is not running, subject to the restart back-off
 // (kuberuntime_manager.go SyncPod, computePodActions, doBackOff), and computes the READY column
-// from the readiness results (prober_manager.go UpdatePodStatus). Events and pod lines go to `write`.
+// from the readiness results (prober_manager.go UpdatePodStatus), and from it the pod's Ready
+// condition, which decides whether the Service sends it traffic. Events and pod lines go to `write`.
 import { systemTimers, type Timers } from "../../lib/clock.ts";
 import { createResultsManager, type ResultsManager } from "../../probe/src/results.ts";
 import type { ProbeFn, ProbeSpec, ProbeType } from "../../probe/src/types.ts";
 import { createProbeWorker, type ContainerStatus, type ProbeWorker } from "../../probe/src/worker.ts";
 import { createRestartBackoff, type RestartBackoff } from "./backoff.ts";
 import { createProcessContainer, type Container, type ContainerFactory, type ContainerSpec } from "./container.ts";
-import { createEventPrinter, podTable, type EventType } from "./format.ts";
+import { createEventPrinter, podTable, type EventType, type PodRow } from "./format.ts";
 
 /** kuberuntime_container.go `minimumGracePeriodInSeconds`: killContainer never gives less. */
 export const MINIMUM_GRACE_PERIOD_SECONDS = 2;
@@ -38,6 +39,12 @@ export type LocalPodOptions = {
   createProber: (spec: ProbeSpec) => ProbeFn;
   write: (line: string) => void;
   colour: boolean;
+  /** Prints the events' column header at start (default true); the runner's other pods leave it to the first. */
+  eventHeader?: boolean;
+  /** Takes the pod's `kubectl get pods` row when it changes, instead of the pod printing it. */
+  onRow?: (row: PodRow) => void;
+  /** The pod's Ready condition changed: true when every container is ready and the pod is not terminating. */
+  onReadyChange?: (ready: boolean) => void;
   timers?: Timers;
   /** rand.Float64: the sync retry's and the probe workers' jitter. */
   random?: () => number;
@@ -71,6 +78,7 @@ export function createLocalPod(options: LocalPodOptions) {
 
   let stopping = false;
   let lastRow = "";
+  let wasReady = false;
   // The kubelet's container events are about the pod, with the container as the field path.
   const event = (m: Member, type: EventType, reason: string, message: string) =>
     void printer.event({ at: now(), type, reason, message, container: m.spec.name, initContainer: m.spec.sidecar });
@@ -148,8 +156,32 @@ export function createLocalPod(options: LocalPodOptions) {
     return options.colour ? `\x1b[2m${text}\x1b[0m` : text;
   }
 
-  /** The kubectl get pods line, printed when anything in it but AGE changes. */
+  /**
+   * The pod's Ready condition (status/generate.go GeneratePodReadyCondition over
+   * GenerateContainersReadyCondition): every container ready, native sidecars included; none of
+   * this pod's readiness gates exist here. A pod being deleted is not a ready endpoint
+   * (endpointslice utils.go podToEndpoint: ready = serving && !terminating).
+   */
+  function podReady(): boolean {
+    return !stopping && members.every(isReady);
+  }
+
+  function readyChanged(): void {
+    const ready = podReady();
+    if (ready === wasReady) return;
+    wasReady = ready;
+    options.onReadyChange?.(ready);
+  }
+
+  /** Whatever may have changed the pod's status: its row, then its Ready condition. */
   function row(): void {
+    printRow();
+    // Also while a container is being killed: it is still running, and ready if its probe says so.
+    readyChanged();
+  }
+
+  /** The kubectl get pods line, printed when anything in it but AGE changes. */
+  function printRow(): void {
     // The kubelet kills and restarts in one sync: kubectl would not see the container in between.
     if (members.some((m) => m.killing) && !stopping) return;
     const sidecars = members.filter((m) => m.spec.sidecar);
@@ -174,10 +206,9 @@ export function createLocalPod(options: LocalPodOptions) {
     const key = `${ready}/${status}/${restarts}`;
     if (key === lastRow) return;
     lastRow = key;
-    const [head, line] = podTable(
-      { name: options.name, ready, total: members.length, status, restarts, lastRestartAt: Number.isFinite(lastRestartAt) ? lastRestartAt : undefined, createdAt },
-      now(),
-    );
+    const podRow: PodRow = { name: options.name, ready, total: members.length, status, restarts, lastRestartAt: Number.isFinite(lastRestartAt) ? lastRestartAt : undefined, createdAt };
+    if (options.onRow) return options.onRow(podRow);
+    const [head, line] = podTable(podRow, now());
     options.write(dim(`    ${head}`));
     options.write(dim(`    ${line}`));
   }
@@ -272,7 +303,7 @@ export function createLocalPod(options: LocalPodOptions) {
 
   return {
     start(): void {
-      printer.header();
+      if (options.eventHeader ?? true) printer.header();
       row();
       for (const worker of workers) worker.start();
       requestSync();
@@ -285,6 +316,8 @@ export function createLocalPod(options: LocalPodOptions) {
     async stop(): Promise<void> {
       if (stopping) return;
       stopping = true;
+      // Deleted: kubectl shows it Terminating at once, and it leaves the Service's endpoints.
+      row();
       if (retry !== undefined) timers.clearTimeout(retry);
       for (const m of members) m.backingOff = false;
       await Promise.all(workers.map((w) => w.stop()));
@@ -302,6 +335,8 @@ export function createLocalPod(options: LocalPodOptions) {
     killNow(): void {
       for (const m of members) m.container.killNow();
     },
+    /** The pod's Ready condition now (see onReadyChange). */
+    ready: podReady,
     /** Restarts of each container, by name. */
     restarts: () => Object.fromEntries(members.map((m) => [m.spec.name, m.restarts])),
   };

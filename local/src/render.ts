@@ -1,7 +1,8 @@
 // What `npm start -- <path>` runs: a manifest file as it is, or a kustomization directory rendered
 // by `kubectl kustomize`, the renderer `kubectl apply -k` itself uses, so local and cluster agree.
 import { spawnSync } from "node:child_process";
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { ManifestError } from "./manifest.ts";
 
 /** The YAML at `path`, or undefined for a plain file (the manifest reader reads it itself). */
@@ -27,4 +28,15 @@ export function renderKustomization(path: string): string | undefined {
     throw new ManifestError(path, [`kubectl kustomize failed: ${reason}`]);
   }
   return result.stdout;
+}
+
+/** The files of k8s/base/kustomization.yaml's `resources:`, which plain `npm start` reads. */
+export const BASE_RESOURCES = ["deployment.yaml", "service.yaml"] as const;
+
+/**
+ * k8s/base as `kubectl kustomize` renders it, less the labels it adds (to metadata and templates,
+ * never to selectors): its files joined, so that plain `npm start` needs no kubectl.
+ */
+export function readBase(dir: string): string {
+  return BASE_RESOURCES.map((file) => readFileSync(join(dir, file), "utf8")).join("\n---\n");
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createEventPrinter, DROPPED_EVENT_LINE, EVENT_LINE, humanDuration, parseEventLine, podTable } from "../src/format.ts";
+import { createEventPrinter, createPodTablePrinter, DROPPED_EVENT_LINE, EVENT_LINE, humanDuration, parseEventLine, pendingRow, podsTable, podTable } from "../src/format.ts";
 
 describe("humanDuration", () => {
   it.each([
@@ -130,5 +130,44 @@ describe("podTable", () => {
     );
     expect(head).toBe("NAME               READY   STATUS    RESTARTS     AGE");
     expect(row).toBe("crashy-app-local   2/2     Running   3 (3s ago)   3m19s");
+  });
+});
+
+describe("podsTable and the pod table printer, for a Deployment's pods", () => {
+  it("lines up every pod's row in one set of columns, as kubectl get pods does", () => {
+    expect(
+      podsTable(
+        [
+          { name: "crashy-app-local-x7k2p", ready: 2, total: 2, status: "Running", restarts: 0, createdAt: 0 },
+          { name: "crashy-app-local-b9m4q", ready: 1, total: 2, status: "CrashLoopBackOff", restarts: 12, lastRestartAt: 60_000, createdAt: 0 },
+        ],
+        65_000,
+      ),
+    ).toEqual([
+      "NAME                     READY   STATUS             RESTARTS      AGE",
+      "crashy-app-local-x7k2p   2/2     Running            0             65s",
+      "crashy-app-local-b9m4q   1/2     CrashLoopBackOff   12 (5s ago)   65s",
+    ]);
+  });
+
+  it("prints the header and every pod's row whenever one row changes; pods not started yet are Pending", () => {
+    const lines: string[] = [];
+    const table = createPodTablePrinter([pendingRow("web-local-aaaaa", 2, 0), pendingRow("web-local-bbbbb", 2, 0)], (l) => lines.push(l), false, () => 1_000);
+    expect(lines).toEqual([]);
+    table.update({ name: "web-local-aaaaa", ready: 0, total: 2, status: "Init:0/1", restarts: 0, createdAt: 0 });
+    table.update({ name: "web-local-bbbbb", ready: 2, total: 2, status: "Running", restarts: 0, createdAt: 0 });
+    expect(lines).toEqual([
+      "    NAME              READY   STATUS     RESTARTS   AGE",
+      "    web-local-aaaaa   0/2     Init:0/1   0          1s",
+      "    web-local-bbbbb   0/2     Pending    0          1s",
+      "    NAME              READY   STATUS     RESTARTS   AGE",
+      "    web-local-aaaaa   0/2     Init:0/1   0          1s",
+      "    web-local-bbbbb   2/2     Running    0          1s",
+    ]);
+  });
+
+  it("podTable is the one-pod table: the lab's lines are unchanged", () => {
+    const row = { name: "crashy-app-local", ready: 1, total: 2, status: "PodInitializing", restarts: 0, createdAt: 0 };
+    expect(podTable(row, 0)).toEqual(podsTable([row], 0));
   });
 });

@@ -4,7 +4,8 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import type { ProbeOutcome, ProbeSpec } from "../../probe/src/types.ts";
 import type { Container, ContainerSpec, ContainerState, Exit } from "../src/container.ts";
-import { createLocalPod, type PodContainerSpec } from "../src/pod.ts";
+import type { PodRow } from "../src/format.ts";
+import { createLocalPod, type LocalPodOptions, type PodContainerSpec } from "../src/pod.ts";
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 });
@@ -86,7 +87,11 @@ async function stopPod(local: { stop(): Promise<void> }): Promise<void> {
 }
 
 /** A pod whose probes answer `answer(path, instance)`; every line printed is kept with its time. */
-function pod(containers: PodContainerSpec[], answer: (path: string) => ProbeOutcome, options: { random?: () => number; termMs?: Record<string, number>; grace?: number } = {}) {
+function pod(
+  containers: PodContainerSpec[],
+  answer: (path: string) => ProbeOutcome,
+  options: { random?: () => number; termMs?: Record<string, number>; grace?: number } & Pick<LocalPodOptions, "onReadyChange" | "onRow"> = {},
+) {
   const fakes = fakeContainers(options.termMs);
   const lines: string[] = [];
   const events: Line[] = [];
@@ -104,6 +109,8 @@ function pod(containers: PodContainerSpec[], answer: (path: string) => ProbeOutc
     colour: false,
     random: options.random ?? (() => 0),
     createContainer: fakes.factory,
+    onReadyChange: options.onReadyChange,
+    onRow: options.onRow,
   });
   const times = (reason: string, text = "") => events.filter((e) => e.reason === reason && e.message.includes(text)).map((e) => e.at);
   return { local, lines, events, times, fakes };
@@ -248,6 +255,73 @@ describe("the pod's containers and probes (prober_manager.go, worker.go)", () =>
     expect(events.map((e) => e.message)).toContain("Container crashy-app failed startup probe, will be restarted");
     expect(events.filter((e) => e.message === "Started container crashy-app")).toHaveLength(2);
     expect(events.filter((e) => e.message.startsWith("Liveness"))).toEqual([]);
+    await stopPod(local);
+  });
+});
+
+describe("the pod's Ready condition, which the Service follows (status/generate.go GeneratePodReadyCondition)", () => {
+  const at = (path: string, port = 8080) => probe({ action: { kind: "httpGet", scheme: "HTTP", host: "127.0.0.1", port, path, httpHeaders: [] } });
+
+  test("true when every container is ready, the native sidecar included; reported on each change only; false once the pod is deleted", async () => {
+    const failing = new Set<string>();
+    const changes: { at: number; ready: boolean }[] = [];
+    const { local } = pod([container("probe-sidecar", { Readiness: at("/side", 9102) }, true), container("crashy-app", { Readiness: at("/ready") })], (path) => (failing.has(path) ? FAIL : OK), {
+      onReadyChange: (ready) => changes.push({ at: Date.now(), ready }),
+    });
+    local.start();
+    await vi.advanceTimersByTimeAsync(2_500);
+    expect(changes.map((c) => c.ready)).toEqual([true]);
+    expect(local.ready()).toBe(true);
+    failing.add("/ready");
+    await vi.advanceTimersByTimeAsync(4_000);
+    expect(changes.map((c) => c.ready)).toEqual([true, false]);
+    expect(local.ready()).toBe(false);
+    failing.delete("/ready");
+    await vi.advanceTimersByTimeAsync(2_000);
+    failing.add("/side");
+    await vi.advanceTimersByTimeAsync(4_000);
+    expect(changes.map((c) => c.ready)).toEqual([true, false, true, false]);
+    failing.delete("/side");
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(local.ready()).toBe(true);
+    const stopped = local.stop();
+    // Deleted: out of the Service at once, before any container has stopped.
+    expect(changes.at(-1)).toEqual({ at: Date.now(), ready: false });
+    await vi.advanceTimersByTimeAsync(60_000);
+    await stopped;
+    expect(changes.map((c) => c.ready)).toEqual([true, false, true, false, true, false]);
+  });
+
+  test("without a readiness probe, ready once running; a liveness kill takes the pod out until the new container runs", async () => {
+    let healthy = true;
+    const changes: boolean[] = [];
+    const { local, events } = pod([container("crashy-app", { Liveness: probe({ terminationGracePeriodSeconds: 1 }) })], () => (healthy ? OK : FAIL), {
+      onReadyChange: (ready) => changes.push(ready),
+      termMs: { "crashy-app": 500 },
+    });
+    local.start();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(changes).toEqual([true]);
+    healthy = false;
+    await vi.advanceTimersByTimeAsync(3_200);
+    // The kill is under way: the container still runs, so the pod is still Ready.
+    const killed = events.findIndex((e) => e.reason === "Killing");
+    expect(killed).toBeGreaterThanOrEqual(0);
+    expect(changes).toEqual([true]);
+    healthy = true;
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(events.filter((e) => e.message === "Started container crashy-app")).toHaveLength(2);
+    expect(changes).toEqual([true, false, true]);
+    await stopPod(local);
+  });
+
+  test("with onRow, the rows go to the runner and the pod prints none itself", async () => {
+    const rows: PodRow[] = [];
+    const { local, lines } = pod([container("probe-sidecar", {}, true), container("crashy-app", {})], () => OK, { onRow: (row) => rows.push(row) });
+    local.start();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(rows.map((r) => `${r.ready}/${r.total} ${r.status}`)).toEqual(["0/2 Init:0/1", "1/2 PodInitializing", "2/2 Running"]);
+    expect(lines.filter((l) => l.includes("READY"))).toEqual([]);
     await stopPod(local);
   });
 });

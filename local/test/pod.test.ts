@@ -14,10 +14,12 @@ type Line = { at: number; text: string };
 async function startPod(env: Record<string, string>, detached = false, args: string[] = []) {
   const appPort = await freePort();
   const sidecarPort = await freePort();
+  // The Service's node port too: 30080 may be in use, by another test's runner or by kind.
+  const servicePort = await freePort();
   const began = Date.now();
   const runner = await start(
     [...RUNNER, ...args],
-    { APP_PORT: String(appPort), SIDECAR_PORT: String(sidecarPort), ...env },
+    { APP_PORT: String(appPort), SIDECAR_PORT: String(sidecarPort), SERVICE_PORT: String(servicePort), ...env },
     /Started container crashy-app/,
     15_000,
     detached,

@@ -1,8 +1,11 @@
 // `npm start -- <path>`: a kustomization rendered by the real kubectl, a plain file read as it is,
 // and one clear line when kubectl is missing or the directory is no kustomization.
+import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, test } from "vitest";
+import { parse } from "yaml";
 import { loadPodSpec, ManifestError } from "../src/manifest.ts";
-import { renderKustomization } from "../src/render.ts";
+import { BASE_RESOURCES, readBase, renderKustomization } from "../src/render.ts";
+import { loadNodePorts } from "../src/service-manifest.ts";
 
 const PATH = process.env.PATH;
 afterEach(() => {
@@ -45,5 +48,21 @@ describe("renderKustomization", () => {
 
   test("names a path that does not exist", () => {
     expect(problemsOf(() => renderKustomization("k8s/nope"))[0]).toMatch(/^cannot read the manifest: ENOENT/);
+  });
+});
+
+describe("readBase: plain `npm start`, without kubectl", () => {
+  test("reads exactly the resources k8s/base/kustomization.yaml lists", () => {
+    const kustomization = parse(readFileSync("k8s/base/kustomization.yaml", "utf8")) as { resources: string[] };
+    expect(kustomization.resources).toEqual([...BASE_RESOURCES]);
+  });
+
+  test("gives the runner the same pod and node ports as kubectl kustomize k8s/base", () => {
+    const plain = readBase("k8s/base");
+    const rendered = renderKustomization("k8s/base")!;
+    const pod = loadPodSpec("k8s/base", plain);
+    expect(loadPodSpec("k8s/base", rendered)).toEqual(pod);
+    expect(loadNodePorts("k8s/base", rendered, pod)).toEqual(loadNodePorts("k8s/base", plain, pod));
+    expect(loadNodePorts("k8s/base", plain, pod)).toHaveLength(1);
   });
 });

@@ -48,7 +48,7 @@ beforeAll(async () => {
   podStartedAt = Date.now() / 1000;
   pod = await start(
     ["node", "dist/local/src/main.js"],
-    { CRASH_AFTER: "4", APP_PORT: String(appPort), SIDECAR_PORT: String(sidecarPort) },
+    { CRASH_AFTER: "4", APP_PORT: String(appPort), SIDECAR_PORT: String(sidecarPort), SERVICE_PORT: String(await freePort()) },
     /Started container crashy-app/,
   );
 }, 40_000);
