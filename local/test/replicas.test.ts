@@ -86,7 +86,7 @@ describe("podContainers", () => {
     });
     const [sidecar, app] = containers;
     expect(sidecar).toMatchObject({ name: "probe-sidecar", sidecar: true, argv: ["run", "probe-sidecar"] });
-    expect(sidecar!.env).toMatchObject({ PATH: "/bin", HOSTNAME: "crashy-app-local-x7k2p", PORT: "9103", PROBE_URL: "http://127.0.0.1:8081/health", METRICS_URL: "http://127.0.0.1:8081/metrics" });
+    expect(sidecar!.env).toMatchObject({ PATH: "/bin", HOSTNAME: "crashy-app-local-x7k2p", PORT: "9103", LIVENESS_PROBE_URL: "http://127.0.0.1:8081/health", METRICS_URL: "http://127.0.0.1:8081/metrics" });
     expect(sidecar!.env.CRASH_AFTER).toBeUndefined();
     expect(sidecar!.probes.Liveness!.action).toMatchObject({ host: "127.0.0.1", port: 9103, path: "/healthz" });
     expect(app).toMatchObject({ name: "crashy-app", sidecar: false });
