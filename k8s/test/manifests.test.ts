@@ -326,7 +326,7 @@ describe("the PodMonitor overlay", () => {
     const rule = find(objectsOf("k8s/overlays/podmonitor"), "PrometheusRule", "crashy");
     const alerts = parseYamlDoc(readFileSync(join(ROOT, "k8s/overlays/prometheus/alerts.yml"), "utf8"));
     expect(rule.spec).toEqual({ groups: alerts.groups });
-    expect(rule.spec.groups.flatMap((g: Obj) => g.rules.map((r: Obj) => r.alert))).toEqual(["CrashyLivenessProbeFailing", "CrashyRestartingTooOften"]);
+    expect(rule.spec.groups.flatMap((g: Obj) => g.rules.map((r: Obj) => r.alert))).toEqual(["CrashyLivenessProbeFailing", "CrashyRestartingTooOften", "CrashyPodNotReady"]);
   });
 
   test("ships the Grafana dashboard as a ConfigMap that Grafana's dashboard sidecar loads", () => {

@@ -155,7 +155,7 @@ describe("a real Prometheus scraping the local pod", () => {
 describe("what we ship for Prometheus", () => {
   it("passes promtool check rules and check config", () => {
     const rules = spawnSync("promtool", ["check", "rules", RULES], { encoding: "utf8" });
-    expect(rules.stdout).toContain("SUCCESS: 2 rules found");
+    expect(rules.stdout).toContain("SUCCESS: 3 rules found");
     expect(rules.status).toBe(0);
     const config = spawnSync("promtool", ["check", "config", CONFIG], { encoding: "utf8" });
     expect(config.status).toBe(0);
