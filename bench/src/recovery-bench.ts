@@ -3,7 +3,7 @@
 // CRASH_AFTER + threshold × period + grace, with the probe settings of k8s/base/deployment.yaml.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { loadPod } from "../../local/src/manifest.ts";
+import { loadPodSpec } from "../../local/src/manifest.ts";
 import type { Row } from "./report.ts";
 import { firstOk, freePort, getStatus, launch, ROOT, sleep } from "./spawn.ts";
 import { median } from "./stats.ts";
@@ -18,7 +18,9 @@ export async function benchRecovery(opts: RecoveryOptions): Promise<{ rows: Row[
     opts.log(`recovery: ${RUNNER} not built, skipped`);
     return { rows: [gap(`${RUNNER} is not built`)], raw: {} };
   }
-  const probe = loadPod().app.probe;
+  const pod = loadPodSpec();
+  const liveness = pod.containers[0]!.probes.Liveness!;
+  const probe = { ...liveness, terminationGracePeriodSeconds: liveness.terminationGracePeriodSeconds ?? pod.terminationGracePeriodSeconds };
   const budgetMs = (CRASH_AFTER_S + probe.failureThreshold * probe.periodSeconds + probe.terminationGracePeriodSeconds) * 1000;
   const fromStart: number[] = [];
   const fromCrash: number[] = [];

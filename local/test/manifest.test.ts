@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { envOf, loadPod, loadPodSpec, ManifestError, manifestErrorLines } from "../src/manifest.ts";
+import { loadPodSpec, ManifestError, manifestErrorLines } from "../src/manifest.ts";
 
 // Loosely typed on purpose: each test breaks the manifest in its own way.
 type Obj = Record<string, any>;
@@ -108,26 +108,6 @@ describe("the shipped k8s/base/deployment.yaml", () => {
     });
   });
 
-  it("still gives loadPod's shape to today's callers", () => {
-    const pod = loadPod();
-    expect(pod.deployment).toBe("crashy-app");
-    expect(pod.app.name).toBe("crashy-app");
-    expect(pod.app.image).toBe("crashy-app:1.0.0");
-    expect(pod.app.port).toBe(8080);
-    expect(envOf(pod.app).CRASH_AFTER).toBe("60");
-    expect(pod.app.probe).toEqual({
-      path: "/health",
-      port: 8080,
-      initialDelaySeconds: 0,
-      periodSeconds: 1,
-      timeoutSeconds: 1,
-      successThreshold: 1,
-      failureThreshold: 3,
-      terminationGracePeriodSeconds: 1,
-    });
-    expect(pod.sidecars.map((s) => [s.name, s.restartPolicy, s.ports[0]!.containerPort])).toEqual([["probe-sidecar", "Always", 9102]]);
-    expect(envOf(pod.sidecars[0]!).PORT).toBe("9102");
-  });
 });
 
 describe("the API server's defaults (SetDefaults_Probe, SetDefaults_HTTPGetAction, SetDefaults_PodSpec, SetDefaults_Deployment)", () => {
@@ -473,34 +453,3 @@ describe("the file", () => {
   });
 });
 
-describe("loadPod, today's reader", () => {
-  it("derives the app and its probe from loadPodSpec, the pod's grace period standing in for the probe's", () => {
-    const pod = loadPod(manifest());
-    expect(pod.app.port).toBe(8081);
-    expect(pod.app.probe).toEqual({
-      path: "/health",
-      port: 8081,
-      initialDelaySeconds: 0,
-      periodSeconds: 10,
-      timeoutSeconds: 1,
-      successThreshold: 1,
-      failureThreshold: 3,
-      terminationGracePeriodSeconds: 30,
-    });
-    expect(pod.app.env).toEqual([{ name: "CRASH_AFTER", value: "5" }]);
-  });
-
-  it("refuses what loadPodSpec refuses", () => {
-    expect(() => loadPod(manifest((p) => (app(p).livenessProbe.httpGet.port = "web")))).toThrow(ManifestError);
-  });
-
-  it("needs exactly one container with a liveness probe", () => {
-    expect(() => loadPod(manifest((p) => delete app(p).livenessProbe))).toThrow("expected exactly one container with a livenessProbe, found 0");
-  });
-
-  it("probes the app with httpGet only", () => {
-    expect(() => loadPod(manifest((p) => (app(p).livenessProbe = { tcpSocket: { port: 8081 } })))).toThrow(
-      `${PROBE}.tcpSocket: not supported by the local runner: it probes the app with httpGet only for now`,
-    );
-  });
-});
