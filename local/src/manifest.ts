@@ -222,7 +222,8 @@ export function loadPodSpec(file: string = deploymentFile(), text?: string): Pod
   return pod;
 }
 
-function readDeployment(file: string, given?: string): Record<string, unknown> {
+/** The YAML documents of `file` (or of `given`, its text already read) that are objects. */
+export function readManifestDocuments(file: string, given?: string): Record<string, unknown>[] {
   let text: string;
   try {
     text = given ?? readFileSync(file, "utf8");
@@ -232,15 +233,19 @@ function readDeployment(file: string, given?: string): Record<string, unknown> {
   const documents = [...parseAllDocuments(text)];
   const syntax = documents.flatMap((d) => d.errors.map((e) => `YAML: ${e.message.split("\n")[0]}`));
   if (syntax.length > 0) throw new ManifestError(file, syntax);
-  for (const document of documents) {
-    let value: unknown;
+  return documents.flatMap((document) => {
     try {
-      value = document.toJS();
+      const value = document.toJS() as unknown;
+      return isRecord(value) ? [value] : [];
     } catch (error) {
       throw new ManifestError(file, [`YAML: ${(error as Error).message}`]);
     }
-    if (isRecord(value) && value.kind === "Deployment") return value;
-  }
+  });
+}
+
+function readDeployment(file: string, given?: string): Record<string, unknown> {
+  const deployment = readManifestDocuments(file, given).find((d) => d.kind === "Deployment");
+  if (deployment) return deployment;
   throw new ManifestError(file, ["no Deployment found (a document with kind: Deployment)"]);
 }
 

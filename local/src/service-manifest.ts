@@ -5,8 +5,6 @@
 // allocator (pkg/registry/core/service/portallocator), each problem worded as field.ErrorList
 // words it, after the Service's name. The rest of a Service (cluster IPs, session affinity,
 // traffic policies) is the cluster's business; k8s/test checks the schemas.
-import { readFileSync } from "node:fs";
-import { parseAllDocuments } from "yaml";
 import { z } from "zod";
 import {
   decodingProblems,
@@ -17,6 +15,7 @@ import {
   isValidPortNum,
   ManifestError,
   notSupported,
+  readManifestDocuments,
   required,
   runnerLimit,
   withoutNulls,
@@ -84,23 +83,10 @@ const serviceSchema = object({
 
 type RawService = z.output<typeof serviceSchema>;
 
-function documentsOf(file: string, given?: string): Record<string, unknown>[] {
-  let text: string;
-  try {
-    text = given ?? readFileSync(file, "utf8");
-  } catch (error) {
-    throw new ManifestError(file, [`cannot read the manifest: ${(error as Error).message}`]);
-  }
-  const documents = [...parseAllDocuments(text)];
-  const syntax = documents.flatMap((d) => d.errors.map((e) => `YAML: ${e.message.split("\n")[0]}`));
-  if (syntax.length > 0) throw new ManifestError(file, syntax);
-  return documents.map((d) => d.toJS() as unknown).filter(isRecord);
-}
-
 /** Every Service in `file` (or in `text`, its YAML already read), defaulted and checked. */
 export function loadServices(file: string, text?: string): ServiceSpec[] {
   const problems: string[] = [];
-  const services = documentsOf(file, text)
+  const services = readManifestDocuments(file, text)
     .filter((d) => d.kind === "Service")
     .map((raw) => {
       const decoded = serviceSchema.safeParse(withoutNulls(raw));
@@ -171,7 +157,7 @@ function serviceOf(raw: RawService, problems: string[]): ServiceSpec {
 
 /** The first Deployment's pod template labels: what a Service selector is matched against. */
 function templateLabels(file: string, text?: string): Record<string, string> {
-  const deployment = documentsOf(file, text).find((d) => d.kind === "Deployment");
+  const deployment = readManifestDocuments(file, text).find((d) => d.kind === "Deployment");
   const labels = (deployment as { spec?: { template?: { metadata?: { labels?: unknown } } } } | undefined)?.spec?.template?.metadata?.labels;
   if (!isRecord(labels)) return {};
   return Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, String(v)]));

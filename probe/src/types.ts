@@ -24,6 +24,20 @@ export type ProbeOutcome = {
   durationSeconds?: number;
 };
 
+/** A probe run as the kit records and shows it (the worker's history, the sidecar's /api/status). */
+export type ProbeRecord = {
+  /** Epoch ms at which the probe started. */
+  at: number;
+  /** "unknown": the probe errored (after its retries) and the kubelet threw the result away. */
+  result: ProbeResult;
+  /** The kubelet's output: failure message, warning or error; "" for a plain success. */
+  output: string;
+  warning: boolean;
+  /** 0 when no response came (and for TCP probes). */
+  statusCode: number;
+  durationSeconds: number;
+};
+
 /** One run of a probe, bound to its target and timeout: what the worker calls every period. */
 export type ProbeFn = (signal: AbortSignal) => Promise<ProbeOutcome>;
 

@@ -6,7 +6,9 @@
 import { systemTimers, type Timers } from "../../lib/clock.ts";
 import { runProbe, type ProberEvent } from "./prober.ts";
 import type { Result, ResultsManager } from "./results.ts";
-import type { ProbeFn, ProbeResult, ProbeSpec, ProbeType } from "./types.ts";
+import type { ProbeFn, ProbeRecord, ProbeSpec, ProbeType } from "./types.ts";
+
+export type { ProbeRecord } from "./types.ts";
 
 /** What the worker reads of its container each period (the kubelet's status manager). */
 export type ContainerStatus = {
@@ -22,18 +24,6 @@ export type ContainerStatus = {
 /** An event the prober recorded, with when. */
 export type ProbeEvent = ProberEvent & { at: number };
 
-export type ProbeRecord = {
-  /** Epoch ms at which the probe started. */
-  at: number;
-  /** "unknown": the probe errored (after its retries) and the kubelet threw the result away. */
-  result: ProbeResult;
-  /** The kubelet's output: failure message, warning or error; "" for a plain success. */
-  output: string;
-  warning: boolean;
-  /** 0 when no response came (and for TCP probes). */
-  statusCode: number;
-  durationSeconds: number;
-};
 
 export type WorkerState = {
   type: ProbeType;

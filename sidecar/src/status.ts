@@ -2,7 +2,7 @@
 // server, the page (sidecar/page/page.ts, in the browser) and the tests compile against.
 // Types only, and none from Node: the page's browser-only type check reads this file too.
 // It travels as JSON, so a field that may be undefined is optional here (JSON.stringify drops it).
-import type { ProbeResult, ProbeType } from "../../probe/src/types.ts";
+import type { ProbeRecord, ProbeType } from "../../probe/src/types.ts";
 
 /** The settings the sidecar runs with, from its environment, beside its probes' own. */
 export type StatusConfig = {
@@ -67,18 +67,7 @@ export type StatusProbeCounters = {
 };
 
 /** One run of a probe (the probe worker's record). */
-export type StatusProbeRun = {
-  /** Epoch ms at which the probe started. */
-  at: number;
-  result: ProbeResult;
-  /** The kubelet's output: failure message, warning or error; "" for a plain success. */
-  output: string;
-  /** A success the kubelet reports with a ProbeWarning event. */
-  warning: boolean;
-  /** The last HTTP status received; 0 when no response came. */
-  statusCode: number;
-  durationSeconds: number;
-};
+export type StatusProbeRun = ProbeRecord;
 
 /** One probe of the app container: its settings, verdict, totals and latest runs. */
 export type StatusProbe = {
