@@ -256,7 +256,7 @@ describe("the lab's pod (k8s)", () => {
   });
 
   test("the README's docker build commands tag the images the pod runs", () => {
-    const readme = join(ROOT, "README.md");
+    const readme = join(ROOT, "k8s/README.md");
     const images = new Set(allContainers(podOf(objectsOf("k8s")).pod.spec).map((c) => c.image));
     expect([...images].sort()).toEqual([APP_IMAGE, SIDECAR_IMAGE].sort());
     const text = readFileSync(readme, "utf8");
