@@ -1,4 +1,5 @@
 // What the local runner prints, shaped like `kubectl events --watch` and `kubectl get pods`.
+import { keepable } from "../../lib/text.ts";
 import {
   createEventCorrelator,
   EVENT_CORRELATION_DEFAULTS,
@@ -120,7 +121,8 @@ export function createEventPrinter(pod: string, write: (line: string) => void, c
         involvedObject: podReference({ name: pod, namespace: options.namespace ?? "default" }, container),
         type: event.type,
         reason: event.reason,
-        message: event.message,
+        // A probe's output can carry a target's body: escaped and capped before a terminal shows it.
+        message: keepable(event.message),
       });
       const { count, firstTimestamp, lastTimestamp, message } = result.event;
       if (result.skip) {

@@ -27,18 +27,43 @@ const TYPES = new Set(["counter", "gauge", "histogram", "summary", "untyped"]);
 /** Every sample in `text`; throws an ExpositionError naming the first malformed line. */
 export function parseExposition(text: string): Sample[] {
   const samples: Sample[] = [];
-  const lines = text.split("\n");
-  lines.forEach((raw, index) => {
-    const lineNumber = index + 1;
-    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-    if (line.trim() === "") return;
-    if (line.startsWith("#")) {
-      checkComment(line, lineNumber);
-      return;
-    }
-    samples.push(parseSample(line, lineNumber));
-  });
+  const scanner = createExpositionScanner((sample) => void samples.push(sample));
+  scanner.push(text);
+  scanner.end();
   return samples;
+}
+
+/**
+ * Reads exposition text as it arrives, a chunk at a time, line by line: every line is checked, and
+ * each sample is handed to `onSample` and then dropped, so a body of a million samples costs one
+ * line at a time, not a million objects (the scraper keeps only the ones it wants).
+ */
+export function createExpositionScanner(onSample: (sample: Sample) => void) {
+  let partial = "";
+  let lineNumber = 0;
+  const line = (raw: string) => {
+    lineNumber++;
+    const text = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (text.trim() === "") return;
+    if (text.startsWith("#")) checkComment(text, lineNumber);
+    else onSample(parseSample(text, lineNumber));
+  };
+  return {
+    /** More text; complete lines are read now, the last partial one when the rest arrives. */
+    push(chunk: string): void {
+      let start = 0;
+      for (let end = chunk.indexOf("\n"); end !== -1; end = chunk.indexOf("\n", start)) {
+        line(partial + chunk.slice(start, end));
+        partial = "";
+        start = end + 1;
+      }
+      partial += chunk.slice(start);
+    },
+    end(): void {
+      if (partial !== "") line(partial);
+      partial = "";
+    },
+  };
 }
 
 /** The value of the first sample named `name` whose labels include `labels`, or undefined. */

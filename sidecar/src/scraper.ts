@@ -1,10 +1,12 @@
 // Restart detection: scrape the app's /metrics on a beat and notice when its start time changes.
 // Runtime-neutral (fetch and Web streams). A failed scrape is reported, never thrown.
-import { ExpositionError, findSample, parseExposition } from "./exposition.ts";
+import { createExpositionScanner, ExpositionError } from "./exposition.ts";
 import { systemTimers, type Timers } from "../../lib/clock.ts";
 
 /** Enough for any app's metrics; a larger body is a failed scrape, not a memory problem. */
 export const MAX_SCRAPE_BYTES = 4 * 1024 * 1024;
+/** How much of a body is checked before the event loop gets a turn: a few milliseconds of work. */
+const SCAN_SLICE_CHARS = 64 * 1024;
 
 // Millisecond precision: process_start_time_seconds is whole seconds in prom-client and misses
 // restarts less than a second apart (CRASH_MODE=exit with a small CRASH_AFTER). It is the fallback
@@ -44,13 +46,12 @@ export async function scrapeStartTime(
       await response.body?.cancel();
       return { ok: false, at, durationSeconds: elapsed(), error: `GET ${url}: status ${response.status}` };
     }
-    const text = await readCapped(response, MAX_SCRAPE_BYTES);
-    if (text === undefined) {
+    const found = await scanStartTimes(response, MAX_SCRAPE_BYTES);
+    if (found === undefined) {
       return { ok: false, at, durationSeconds: elapsed(), error: `GET ${url}: body larger than ${MAX_SCRAPE_BYTES} bytes` };
     }
-    const samples = parseExposition(text);
     for (const name of START_TIME_METRICS) {
-      const value = findSample(samples, name);
+      const value = found.get(name);
       if (value !== undefined && Number.isFinite(value)) {
         return { ok: true, at, durationSeconds: elapsed(), startTimeSeconds: value };
       }
@@ -67,29 +68,46 @@ export async function scrapeStartTime(
   }
 }
 
-/** The body as text, or undefined once it passes `limit` bytes (the rest is not read). */
-async function readCapped(response: Response, limit: number): Promise<string | undefined> {
+/**
+ * The first value of each START_TIME_METRICS sample in the body, read as it arrives (every line is
+ * still checked), or undefined once the body passes `limit` bytes (the rest is not read). Nothing
+ * but the current line is kept, and the event loop runs between chunks: a huge body costs time
+ * spread over the scrape, not memory or a stalled sidecar.
+ */
+async function scanStartTimes(response: Response, limit: number): Promise<Map<string, number> | undefined> {
+  const found = new Map<string, number>();
+  const wanted = new Set<string>(START_TIME_METRICS);
+  const scanner = createExpositionScanner((sample) => {
+    if (wanted.has(sample.name) && !found.has(sample.name)) found.set(sample.name, sample.value);
+  });
   const reader = response.body?.getReader();
-  if (!reader) return "";
-  const chunks: Uint8Array[] = [];
+  if (!reader) return found;
+  const decoder = new TextDecoder();
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      return undefined;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel();
+        return undefined;
+      }
+      // A chunk can be large: read it a slice at a time, letting the event loop in between, so
+      // the sidecar's own endpoints answer while a big body is checked.
+      const text = decoder.decode(value, { stream: true });
+      for (let at = 0; at < text.length; at += SCAN_SLICE_CHARS) {
+        scanner.push(text.slice(at, at + SCAN_SLICE_CHARS));
+        if (text.length > SCAN_SLICE_CHARS) await new Promise((resolve) => setTimeout(resolve, 0));
+      }
     }
-    chunks.push(value);
+  } catch (error) {
+    await reader.cancel().catch(() => {});
+    throw error;
   }
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(body);
+  scanner.push(decoder.decode());
+  scanner.end();
+  return found;
 }
 
 // fetch() says only "fetch failed"; the reason is in `cause`.

@@ -8,6 +8,7 @@
 // (server.ts) and no process handling (node.ts).
 import { systemTimers, type Timers } from "../../lib/clock.ts";
 import { createRing, type Ring } from "../../lib/ring.ts";
+import { keepable } from "../../lib/text.ts";
 import { createProber } from "../../probe/src/handlers.ts";
 import { createResultsManager, type ResultsManager, type Result, type Update } from "../../probe/src/results.ts";
 import type { ProbeFn, ProbeType } from "../../probe/src/types.ts";
@@ -78,9 +79,11 @@ export function createSidecar({ config, timers = systemTimers, probers = {}, onE
   let lastScrape: ScrapeResult | undefined;
   let startedAt: number | undefined;
 
+  // What comes from the target is kept escaped and capped (lib/text.ts), whatever it sent.
   const log = (event: SidecarEvent) => {
-    events.push(event);
-    onEvent?.(event);
+    const kept = { ...event, message: keepable(event.message) };
+    events.push(kept);
+    onEvent?.(kept);
   };
 
   // The app container as the sidecar can know it: an instance is a start time seen in its metrics.
@@ -139,7 +142,8 @@ export function createSidecar({ config, timers = systemTimers, probers = {}, onE
       results,
       timers,
       onEvent: (event) => log({ ...event, probeType: type }),
-      onProbe(record, state) {
+      onProbe(recorded, state) {
+        const record = { ...recorded, output: keepable(recorded.output) };
         history.push(record);
         if (record.result === "success") counts.successful++;
         else if (record.result === "failure") counts.failed++;

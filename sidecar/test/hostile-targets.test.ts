@@ -244,6 +244,53 @@ describe("the sidecar against hostile targets", () => {
     expect(rss).toBeLessThan(200 * 1024);
   });
 
+  it("keeps a hostile redirect body escaped and capped: /api/status stays small, with no control character in it", async () => {
+    // A final 3xx is a success the kubelet reports with the body in its warning: here 10 KiB of control bytes.
+    const body = Buffer.alloc(10 * 1024, "\u001b[2J\u0000\u0007");
+    const target = await startTarget((_n, res) => answer(res, 302, body), (_req, res) => answer(res, 200, START_TIME(1_700_000_000)));
+    const s = await startSidecar({ LIVENESS_PROBE_URL: `${target.url}/health`, LIVENESS_PROBE_PERIOD_SECONDS: "0.02", METRICS_URL: `${target.url}/metrics` });
+    const status = await probesAtLeast(s, 400, 20_000);
+    const text = await (await fetch(`${s.base}/api/status`)).text();
+    // Without the cap: 300 records and 100 events of 10 KiB, escaped as JSON: over 20 MB.
+    expect(text.length).toBeLessThan(2 * 1024 * 1024);
+    expect(text).not.toMatch(/\\u001b|\\u0000|\\u0007/);
+    const warned = status.events.find((e) => e.reason === "ProbeWarning")!;
+    expect(warned.message).toMatch(/^Liveness probe warning: Probe terminated redirects, Response body: \\x1b\[2J\\x00\\x07/);
+    expect(warned.message).toMatch(/\.\.\. \(\d+ more characters\)$/);
+    expect(liveness(status).verdict.healthy).toBe(true);
+  }, 40_000);
+
+  it("scrapes a 4 MiB /metrics of a million samples line by line: its heap stays small and it answers within 100 ms meanwhile", { timeout: 60_000 }, async () => {
+    // About a million short samples, the start time last: all of it is read and checked, nothing kept.
+    const line = "m 1\n";
+    const filler = line.repeat(Math.floor((4 * 1024 * 1024 - 200) / line.length));
+    const body = Buffer.from(`${filler}${START_TIME(1_700_000_000)}`);
+    expect(body.length).toBeLessThanOrEqual(4 * 1024 * 1024);
+    const target = await startTarget((_n, res) => answer(res, 200, "ok"), (_req, res) => answer(res, 200, body));
+    const s = await startSidecar({ LIVENESS_PROBE_URL: `${target.url}/health`, LIVENESS_PROBE_PERIOD_SECONDS: "0.5", METRICS_URL: `${target.url}/metrics`, SCRAPE_INTERVAL_SECONDS: "1" });
+    await eventually(async () => ((await s.status()).scrape.up ? true : undefined), 20_000, "a scrape of the big body");
+    // While it scrapes again and again, its own endpoints answer quickly.
+    const times: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const began = performance.now();
+      const res = await fetch(`${s.base}/healthz`, { signal: AbortSignal.timeout(2_000) });
+      expect(res.status).toBe(200);
+      await res.text();
+      times.push(performance.now() - began);
+      await sleep(50);
+    }
+    times.sort((a, b) => a - b);
+    const [median, slowest] = [times[20]!, times.at(-1)!];
+    const heapMiB = Number((await (await fetch(`${s.base}/metrics`)).text()).match(/^nodejs_heap_size_used_bytes (\S+)$/m)?.[1]) / 1024 / 1024;
+    console.log(`4 MiB, ${Math.round(filler.length / line.length)} samples: ${target.scrapes} scrapes, /healthz median ${median.toFixed(0)} ms, slowest ${slowest.toFixed(0)} ms, heap ${heapMiB.toFixed(1)} MiB`);
+    expect(target.scrapes).toBeGreaterThanOrEqual(3);
+    // Loose bounds for a shared 2-core machine; a scrape that held the event loop took 700 ms.
+    expect(median).toBeLessThan(100);
+    expect(slowest).toBeLessThan(500);
+    expect(heapMiB).toBeLessThan(60);
+    expect((await s.status()).scrape).toMatchObject({ up: true, startTimeSeconds: 1_700_000_000 });
+  });
+
   it("takes garbage and half-valid exposition text as failed scrapes, never as restarts", async () => {
     let n = 0;
     // Each body carries a new start time before its flaw: a lenient parser would see restarts.
