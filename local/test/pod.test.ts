@@ -110,9 +110,13 @@ describe("the local pod", () => {
       await eventually(async () => ((await fetch(`${pod.app}/health`)).status === 500 ? true : undefined), 5_000, "the crash");
       // Well past CRASH_AFTER + 3 periods: a liveness probe on /health would have killed it by now.
       await new Promise((r) => setTimeout(r, 4_500));
-      // (The sidecar's own liveness probe may fail once if its jittered first probe comes before it listens.)
+      // As on a node, a first probe (the app's, or the sidecar's own) may come before its target
+      // listens and be refused; none fails once it does, and nothing is killed.
       const aboutApp = (r: string) => r.includes("crashy-app") || r.includes(`:${pod.appPort}`);
-      expect(reasons(pod.lines).filter((r) => (r.startsWith("Killing") || r.startsWith("Unhealthy")) && aboutApp(r))).toEqual([]);
+      expect(reasons(pod.lines).filter((r) => r.startsWith("Killing"))).toEqual([]);
+      const refused = reasons(pod.lines).filter((r) => r.startsWith("Unhealthy") && aboutApp(r));
+      expect(refused.length).toBeLessThanOrEqual(1);
+      for (const r of refused) expect(r).toMatch(/connect: connection refused$/);
       expect(pod.runner.output()).toMatch(/crashy-app-local\s+2\/2\s+Running\s+0\s/);
       // The sidecar probes what the kubelet probes: a TCP connection, which succeeds.
       const status = (await (await fetch(`${pod.sidecar}/api/status`)).json()) as SidecarStatus;
