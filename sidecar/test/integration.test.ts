@@ -90,11 +90,14 @@ describe("the sidecar beside the real app", () => {
 
   test("a quick restart after CRASH_MODE=exit is counted, thanks to the millisecond start time", async () => {
     const appPort = await freePort();
-    const first = await startApp(appPort, { CRASH_AFTER: "0.6", CRASH_MODE: "exit" });
+    // Crashed through the control API once the sidecar has scraped the first start time: a crash on
+    // a timer could come before the first scrape on a busy machine.
+    const first = await startApp(appPort, { CRASH_AFTER: "60", CRASH_MODE: "exit", CONTROL: "true" });
     const before = await appStartTime(appPort);
     const { status } = await startSidecar(appPort, { SCRAPE_INTERVAL_SECONDS: "0.2" });
-    await eventually(async () => ((await status()).scrape.up ? true : undefined), 3_000, "the first scrape");
+    await eventually(async () => ((await status()).scrape.up ? true : undefined), 10_000, "the first scrape");
 
+    expect((await fetch(`http://127.0.0.1:${appPort}/control/crash`, { method: "POST" })).status).toBe(200);
     expect(await first.exited).toBe(1);
     await startApp(appPort, { CRASH_AFTER: "60" });
     const after = await appStartTime(appPort);
