@@ -101,8 +101,8 @@ describe(`the images for ${PLATFORM}, under qemu`, () => {
     const health = await eventually(async () => {
       const r = await get(app, "http://127.0.0.1:8080/health");
       return r.status > 0 ? r : undefined;
-    }, 30_000, "the Deno app to answer", 500);
+    }, 60_000, "the Deno app to answer", 500);
     expect(health).toEqual({ status: 200, body: "200 OK\n" });
     expect(await docker("logs", app)).toMatch(/deno/);
-  }, 60_000);
+  }, 90_000);
 });

@@ -140,7 +140,7 @@ describe("the images, run as the pod runs them", () => {
   test("the sidecar, with the pod's env, sees the app crash; both stop on SIGTERM within the grace period", async () => {
     const app = `${PREFIX}-app`;
     const sidecar = `${PREFIX}-sidecar`;
-    await runLikePod(app, APP, "none", { ...podEnv(appSpec), CRASH_AFTER: "4" });
+    await runLikePod(app, APP, "none", { ...podEnv(appSpec), CRASH_AFTER: "8" });
     await runLikePod(sidecar, SIDECAR, `container:${app}`, podEnv(sidecarSpec));
 
     const status = async () => JSON.parse((await get(app, "http://127.0.0.1:9102/api/status")).body) as Obj;

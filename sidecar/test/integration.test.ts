@@ -112,7 +112,7 @@ describe("the sidecar beside the real app", () => {
 
   test("all three probes of the real app: started, Ready; the crash restarts it and takes it out of the Service; Ready again after the restart", async () => {
     const appPort = await freePort();
-    const first = await startApp(appPort, { CRASH_AFTER: "2" });
+    const first = await startApp(appPort, { CRASH_AFTER: "4" });
     const url = (path: string) => `http://127.0.0.1:${appPort}${path}`;
     const { status, metrics } = await startSidecar(appPort, {
       STARTUP_PROBE_URL: url("/health"),
@@ -123,7 +123,7 @@ describe("the sidecar beside the real app", () => {
       READINESS_PROBE_PERIOD_SECONDS: "0.25",
       READINESS_PROBE_FAILURE_THRESHOLD: "1",
     });
-    const ready = await eventually(async () => { const s = await status(); return s.pod.ready.status === "True" ? s : undefined; }, 5_000, "Ready");
+    const ready = await eventually(async () => { const s = await status(); return s.pod.ready.status === "True" ? s : undefined; }, 10_000, "Ready");
     expect(ready.probes.map((p) => p.type)).toEqual(["Startup", "Liveness", "Readiness"]);
     expect(probe(ready, "Startup").verdict.state).toBe("started");
     expect(ready.container).toMatchObject({ running: true, started: true, ready: true });
