@@ -13,6 +13,11 @@ export type AppOptions = {
   hostname: string;
   /** Label for crashy_info, such as "node" or "deno". */
   runtime: string;
+  /**
+   * Where the runtime cannot tell that a client went away (workerd), the longest a request is held
+   * by CRASH_MODE=hang before it is released; elsewhere it is held until its client goes away.
+   */
+  holdMs?: number;
 };
 
 export type CrashyApp = ReturnType<typeof createApp>;
@@ -21,7 +26,7 @@ const TEXT = { "content-type": "text/plain; charset=utf-8" };
 const ROUTES: ReadonlySet<string> = new Set(["/", "/health", "/metrics"]);
 const ALLOW = "GET, HEAD";
 
-export function createApp({ config, clock, hostname, runtime }: AppOptions) {
+export function createApp({ config, clock, hostname, runtime, holdMs }: AppOptions) {
   const startedAt = clock.now();
   const crashAt = startedAt + config.crashAfterSeconds * 1000;
   const isCrashed = () => clock.now() >= crashAt;
@@ -33,14 +38,14 @@ export function createApp({ config, clock, hostname, runtime }: AppOptions) {
   // Typed, since TypeScript 7 no longer picks an overload for the union of a body and a promise.
   app.get("/", (c): Response | Promise<Response> => {
     if (!isCrashed()) return c.body(`${greeting}But I didn't crash... yet :D\n`, 200, TEXT);
-    if (config.crashMode === "hang") return hang(c);
+    if (config.crashMode === "hang") return hang(c, holdMs);
     const ago = ((clock.now() - crashAt) / 1000).toFixed(2);
     return c.body(`${greeting}I crashed ${ago} seconds ago, sorry about that :(\n`, 500, TEXT);
   });
 
   app.get("/health", (c): Response | Promise<Response> => {
     if (!isCrashed()) return c.body("200 OK\n", 200, TEXT);
-    if (config.crashMode === "hang") return hang(c);
+    if (config.crashMode === "hang") return hang(c, holdMs);
     return c.body("500 Internal Server Error\n", 500, TEXT);
   });
 
@@ -105,16 +110,19 @@ const held = new Set<Request>();
  * Never answers, like a deadlocked server, so a probe fails by its timeout. The request is
  * released when its client goes away (or the server cuts it at shutdown), so nothing leaks.
  */
-function hang(c: Context): Promise<Response> {
+function hang(c: Context, holdMs?: number): Promise<Response> {
   const request = c.req.raw;
   // Nobody is left to read this answer; settling the promise just lets the request be collected.
   return new Promise((resolve) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const release = () => {
+      clearTimeout(timer);
       held.delete(request);
       resolve(new Response(null, { status: RELEASED }));
     };
     if (request.signal.aborted) return release();
     held.add(request);
     request.signal.addEventListener("abort", release, { once: true });
+    if (holdMs !== undefined) timer = setTimeout(release, holdMs);
   });
 }

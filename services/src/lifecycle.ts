@@ -42,3 +42,14 @@ export function callAt(at: number, clock: Clock, fn: () => void): () => void {
   arm();
   return () => clearTimeout(timer);
 }
+
+/**
+ * Logged by the first request on workerd, where the crash clock starts then: a worker cannot read
+ * the time while its module loads, and workerd, not the app, says when it listens.
+ */
+export function firstRequestEvent(config: Config, runtime: string): LogEvent {
+  return {
+    msg: `first request: the crash clock starts now (${runtime}, CRASH_AFTER=${config.crashAfterSeconds}, CRASH_MODE=${config.crashMode})`,
+    fields: { runtime, crash_after: config.crashAfterSeconds, crash_mode: config.crashMode },
+  };
+}
