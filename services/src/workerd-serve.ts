@@ -69,7 +69,8 @@ function main(): void {
     log.error(`cannot start ${WORKERD}: ${error.message}`, { error: error.message });
     process.exit(1);
   });
-  child.on("exit", (code, signal) => {
+  // "close", not "exit": it comes once workerd's stderr is read to the end, with the line that says why.
+  child.on("close", (code, signal) => {
     if (!listening && /bind\(\)/.test(lastLine)) {
       log.error(`cannot listen on ${host}:${port}: ${lastLine}`, { host, port, error: lastLine });
     }
