@@ -83,6 +83,8 @@ describe("services/workerd/crashy.capnp", () => {
     expect(text).toMatch(/sockets = \[ \(name = "http", address = "\*:8080", http = \(\), service = "crashy"\) \]/);
     expect(text).toContain('esModule = embed "worker.mjs"');
     expect(text).not.toMatch(/^\s*compatibilityFlags/m);
+    // Its fetch() reaches no address (and needs no CA certificates in the image).
+    expect(text).toContain('(name = "internet", network = (allow = [])),');
     const { port, host } = loadConfig({});
     expect([port, host]).toEqual([8080, "0.0.0.0"]);
   });

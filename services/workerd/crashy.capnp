@@ -6,7 +6,13 @@
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
-  services = [ (name = "crashy", worker = .crashy) ],
+  services = [
+    (name = "crashy", worker = .crashy),
+    # The worker's fetch() goes to the service named "internet": here it may reach no address, as the
+    # app calls out to nothing. workerd's default one would also need the system's CA certificates,
+    # which the image has none of ("TLS configuration: No CA certificates were loaded from the system").
+    (name = "internet", network = (allow = [])),
+  ],
   # The address of the socket is workerd's to bind, not the worker's: PORT and HOST are checked by
   # the worker like any variable, but only --socket-addr moves the socket.
   sockets = [ (name = "http", address = "*:8080", http = (), service = "crashy") ],
