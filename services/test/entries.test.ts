@@ -395,6 +395,23 @@ describe.each(NAMES)("the %s entry", (runtime) => {
   });
 });
 
+describe("the Bun entry's bounds", () => {
+  it("answers 413 to a body over 1 MiB before the app sees it, and takes one under", async () => {
+    const { app, url } = await startApp("bun", {});
+    try {
+      const big = await fetch(`${url}/health`, { method: "POST", body: new Uint8Array(1024 * 1024 + 1) });
+      expect(big.status).toBe(413);
+      const small = await fetch(`${url}/health`, { method: "POST", body: new Uint8Array(1024 * 1024) });
+      expect(small.status).toBe(405);
+      const text = await (await fetch(`${url}/metrics`)).text();
+      expect(text).toMatch(/^http_requests_total\{method="POST",route="\/health",status="405"\} 1$/m);
+      expect(text).not.toMatch(/status="413"/);
+    } finally {
+      await stopped(app);
+    }
+  });
+});
+
 describe("npm run app:workerd", () => {
   // What the npm script runs after its build: the Node launcher in front of workerd.
   const argv = ["node", "dist/services/src/workerd-serve.js"];
