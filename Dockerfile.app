@@ -1,7 +1,9 @@
-# crashy-app: the crashy service on Node (the default target) or on Deno (--target deno).
+# crashy-app: the crashy service on Node (the default target), Deno, Bun or workerd (--target).
 #   npm ci
 #   docker build -f Dockerfile.app -t crashy-app:1.0.0 .
 #   docker build -f Dockerfile.app --target deno -t crashy-app:1.0.0-deno .
+#   docker build -f Dockerfile.app --target bun -t crashy-app:1.0.0-bun .
+#   docker build -f Dockerfile.app --target workerd -t crashy-app:1.0.0-workerd .
 # BASE is a Debian (glibc) Node LTS image with npm. Without a registry, pass a local one:
 #   --build-arg BASE=$(bash .ci/docker.sh)
 # No Dockerfile syntax line: the engine's built-in frontend needs no registry either.
@@ -13,18 +15,25 @@ ARG BASE=node:24-bookworm-slim
 ARG BUILD_BASE=${BASE}
 
 # Dependencies come from the context, installed by `npm ci` beforehand, so the build needs no
-# network; `npm ls` stops it when node_modules does not match package-lock.json.
+# network; `npm ls` stops it when node_modules does not match package-lock.json. The runtimes'
+# binaries (deno, bun, workerd: 350 MB) stay out of this layer: each is read, through a bind
+# mount, by its own target's stage alone, so no other build copies or caches them.
 FROM --platform=$BUILDPLATFORM ${BUILD_BASE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-COPY node_modules node_modules
-RUN npm ls --omit=dev --all >/dev/null
+RUN --mount=type=bind,source=node_modules,target=/context/node_modules \
+    mkdir node_modules && \
+    tar -C /context/node_modules --exclude=./deno --exclude=./@deno --exclude=./bun --exclude=./@oven \
+      --exclude=./workerd --exclude=./@cloudflare -cf - . | tar -C node_modules -xf - && \
+    npm ls --omit=dev --all >/dev/null
 
-# The Node image runs one bundle (dist/bundle/app.mjs) with the npm packages inside it.
+# The Node, Bun and workerd images each run one bundle (dist/bundle/app.mjs, app-bun.mjs,
+# worker.mjs) with the npm packages inside it.
 FROM deps AS build
 COPY tsconfig.json tsconfig.build.json bundle.mjs ./
 COPY lib lib
 COPY services/src services/src
+COPY services/workerd services/workerd
 RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json && node bundle.mjs app
 
 # Deno's production dependencies (the Node image needs none beside its bundle).
@@ -50,16 +59,14 @@ FROM ${BASE} AS deno-build
 ARG TARGETARCH
 ENV DENO_DIR=/deno-dir
 WORKDIR /app
-COPY --from=deps /app/node_modules/@deno /deno-packages
-RUN set -eu; \
+RUN --mount=type=bind,source=node_modules/@deno,target=/deno-packages set -eu; \
     cpu=$(case "$TARGETARCH" in amd64) echo x64 ;; *) echo "$TARGETARCH" ;; esac); \
     deno=/deno-packages/linux-$cpu-glibc/deno; \
     [ -x "$deno" ] || { echo "node_modules has no @deno/linux-$cpu-glibc, the deno of $TARGETARCH images" >&2; exit 1; }; \
     mkdir -p /rootfs/usr/local/bin /rootfs/tmp; chmod 1777 /rootfs/tmp; cp -L "$deno" /rootfs/usr/local/bin/deno; \
     for lib in $(ldd "$deno" | awk '$2 == "=>" { print $3 } $1 ~ /^\// { print $1 }'); do \
       cp -L --parents "$lib" /rootfs/; \
-    done; \
-    rm -rf /deno-packages
+    done
 COPY --from=deps /app/package.json ./
 COPY --from=prod-deps /app/node_modules /app/node_modules
 COPY lib lib
@@ -78,6 +85,57 @@ ENV DENO_DIR=/deno-dir DENO_NO_UPDATE_CHECK=1
 USER 10001:10001
 EXPOSE 8080
 CMD ["/usr/local/bin/deno", "run", "--cached-only", "--unstable-no-legacy-abort", "--allow-net", "--allow-env=PORT,HOST,CRASH_AFTER,CRASH_MODE,LOG_FORMAT,HOSTNAME,STARTUP_SECONDS,CONTROL", "--allow-sys=hostname", "services/src/deno.ts"]
+
+# Bun and workerd, each from its npm package for the image's CPU, and the libraries it loads, at
+# fixed paths. npm ci installs this machine's CPU's package, whose bun the bun package's
+# postinstall moves to node_modules/bun/bin/bun.exe; .ci/docker.sh adds another CPU's (the README
+# says how), with its binary in place.
+FROM ${BASE} AS bun-rootfs
+ARG TARGETARCH
+RUN --mount=type=bind,source=node_modules/@oven,target=/packages \
+    --mount=type=bind,source=node_modules/bun/bin,target=/bun-bin set -eu; \
+    cpu=$(case "$TARGETARCH" in amd64) echo x64 ;; arm64) echo aarch64 ;; *) echo "$TARGETARCH" ;; esac); \
+    package=/packages/bun-linux-$cpu; \
+    if [ -x "$package/bin/bun" ]; then bun="$package/bin/bun"; \
+    elif [ -f "$package/package.json" ]; then bun=/bun-bin/bun.exe; \
+    else echo "node_modules has no @oven/bun-linux-$cpu, the bun of $TARGETARCH images" >&2; exit 1; fi; \
+    mkdir -p /rootfs/usr/local/bin /rootfs/tmp; chmod 1777 /rootfs/tmp; cp -L "$bun" /rootfs/usr/local/bin/bun; \
+    for lib in $(ldd "$bun" | awk '$2 == "=>" { print $3 } $1 ~ /^\// { print $1 }'); do \
+      cp -L --parents "$lib" /rootfs/; \
+    done; \
+    /rootfs/usr/local/bin/bun --version
+
+FROM ${BASE} AS workerd-rootfs
+ARG TARGETARCH
+RUN --mount=type=bind,source=node_modules/@cloudflare,target=/packages set -eu; \
+    cpu=$(case "$TARGETARCH" in amd64) echo 64 ;; *) echo "$TARGETARCH" ;; esac); \
+    workerd=/packages/workerd-linux-$cpu/bin/workerd; \
+    [ -x "$workerd" ] || { echo "node_modules has no @cloudflare/workerd-linux-$cpu, the workerd of $TARGETARCH images" >&2; exit 1; }; \
+    mkdir -p /rootfs/usr/local/bin /rootfs/tmp; chmod 1777 /rootfs/tmp; cp -L "$workerd" /rootfs/usr/local/bin/workerd; \
+    for lib in $(ldd "$workerd" | awk '$2 == "=>" { print $3 } $1 ~ /^\// { print $1 }'); do \
+      cp -L --parents "$lib" /rootfs/; \
+    done; \
+    /rootfs/usr/local/bin/workerd --version
+
+# Bun and the Bun bundle, as the Node image: bun itself as PID 1 handles SIGTERM.
+FROM scratch AS bun
+COPY --from=bun-rootfs /rootfs /
+WORKDIR /app
+COPY --from=build /app/dist/bundle/app-bun.mjs ./
+USER 10001:10001
+EXPOSE 8080
+CMD ["/usr/local/bin/bun", "app-bun.mjs"]
+
+# workerd and the worker with its config. workerd as PID 1 stops on SIGTERM once the requests in
+# flight are answered. It listens where the config says, *:8080: PORT and HOST are checked, but
+# only a command line that ends in `--socket-addr http=<host>:<port>` moves the socket.
+FROM scratch AS workerd
+COPY --from=workerd-rootfs /rootfs /
+WORKDIR /app
+COPY --from=build /app/dist/bundle/worker.mjs /app/dist/bundle/crashy.capnp ./
+USER 10001:10001
+EXPOSE 8080
+CMD ["/usr/local/bin/workerd", "serve", "crashy.capnp"]
 
 # The default target: Node and the bundled app (no node_modules: the bundle holds its packages).
 FROM scratch AS node

@@ -6,7 +6,7 @@ const UNIT = [
   "lib/test/**/*.test.ts",
   "probe/test/{worker,handlers}.test.ts",
   "local/test/{backoff,events,format,kubelet,manifest,render,replicas,service,service-manifest}.test.ts",
-  "services/test/{app,config,lifecycle,process-metrics,run}.test.ts",
+  "services/test/{app,config,lifecycle,process-metrics,run,workerd}.test.ts",
   "sidecar/test/{config,exposition}.test.ts",
 ];
 const IGNORED = ["node_modules/**", "dist/**"];

@@ -7,7 +7,7 @@
 #      Debian bookworm (debootstrap, minbase) + Node and npm from the npm registry.
 # The image is for this machine's CPU; ARCH=arm64 (or amd64) makes one for another CPU, which
 # needs qemu-user-static: this script installs it and registers it with the kernel (binfmt_misc),
-# and adds that CPU's deno package to node_modules, for Dockerfile.app's deno target.
+# and adds that CPU's deno, bun and workerd packages to node_modules, for Dockerfile.app's targets.
 # Idempotent: each step is skipped when its result is already there. Prints the base image name last.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -90,17 +90,26 @@ if ! "$DOCKER" image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
   DOCKER_BUILDKIT=1 "$DOCKER" build -q --network none --platform "linux/$ARCH" -t "$BASE_IMAGE" "$work/context" >/dev/null
 fi
 
-# npm ci installs the deno binary of this machine's CPU only: another CPU's comes from the npm
-# registry, at the version of the deno package in node_modules.
-deno_package=node_modules/@deno/linux-$NODE_CPU-glibc
-if [ "$ARCH" != "$HOST_ARCH" ] && [ -f "$ROOT/node_modules/deno/package.json" ] && [ ! -x "$ROOT/$deno_package/deno" ]; then
-  version=$(node -p 'require(process.argv[1]).version' "$ROOT/node_modules/deno/package.json")
-  log "adding $deno_package@$version"
+# npm ci installs the deno, bun and workerd binaries of this machine's CPU only: another CPU's
+# come from the npm registry, each at the version of its package in node_modules.
+# add_package PACKAGE_DIR NAME VERSION_OF BINARY: unpacks NAME@<version of VERSION_OF> in PACKAGE_DIR
+# unless its BINARY (a path inside it) is there.
+add_package() {
+  local dir=$1 name=$2 of=$3 binary=$4 version packed
+  [ "$ARCH" != "$HOST_ARCH" ] && [ -f "$ROOT/node_modules/$of/package.json" ] && [ ! -x "$ROOT/$dir/$binary" ] || return 0
+  version=$(node -p 'require(process.argv[1]).version' "$ROOT/node_modules/$of/package.json")
+  log "adding $dir@$version"
   packed=$(mktemp -d)
-  (cd "$packed" && npm pack --silent "@deno/linux-$NODE_CPU-glibc@$version" >/dev/null)
-  mkdir -p "$ROOT/$deno_package"
-  tar -xzf "$packed/deno-linux-$NODE_CPU-glibc-$version.tgz" -C "$ROOT/$deno_package" --strip-components=1
+  (cd "$packed" && npm pack --silent "$name@$version" >/dev/null)
+  mkdir -p "$ROOT/$dir"
+  tar -xzf "$packed"/*.tgz -C "$ROOT/$dir" --strip-components=1
   rm -rf "$packed"
-fi
+}
+add_package "node_modules/@deno/linux-$NODE_CPU-glibc" "@deno/linux-$NODE_CPU-glibc" deno deno
+# Bun's and workerd's names for the CPU: x64 or aarch64, 64 or arm64.
+bun_cpu=$(case "$NODE_CPU" in arm64) echo aarch64 ;; *) echo "$NODE_CPU" ;; esac)
+workerd_cpu=$(case "$NODE_CPU" in x64) echo 64 ;; *) echo "$NODE_CPU" ;; esac)
+add_package "node_modules/@oven/bun-linux-$bun_cpu" "@oven/bun-linux-$bun_cpu" bun bin/bun
+add_package "node_modules/@cloudflare/workerd-linux-$workerd_cpu" "@cloudflare/workerd-linux-$workerd_cpu" workerd bin/workerd
 
 echo "$BASE_IMAGE"

@@ -8,7 +8,7 @@ export const APP_ENTRY = ["node", "dist/bundle/app.mjs"];
 
 /** Throws unless dist/ holds a build and bundles of every sidecar and service source at least as new as the source. */
 export function assertBuilt(): void {
-  const bundled = Math.min(...["app", "sidecar"].map((b) => mtime(join(ROOT, "dist", "bundle", `${b}.mjs`))));
+  const bundled = Math.min(...["app", "app-bun", "worker", "sidecar"].map((b) => mtime(join(ROOT, "dist", "bundle", `${b}.mjs`))));
   for (const dir of ["sidecar/src", "services/src", "services/src/routes", "probe/src", "lib"]) {
     for (const file of readdirSync(join(ROOT, dir)).filter((f) => f.endsWith(".ts"))) {
       if (file.includes("deno")) continue;

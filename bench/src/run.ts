@@ -2,11 +2,12 @@
 // against a baseline measured in the same run. Prints one table; writes it as JSON to bench/results/.
 // Options: --seconds N (per load run), --rounds N, --cold-rounds N, --connections N, --warmup N
 // (seconds of uncounted load per server and path, 0 for none), --probes N (per round), --period-ms N,
-// --out DIR, --only app|sidecar.
+// --out DIR, --only app|sidecar, --runtimes node,deno,bun,workerd (the apps measured, each beside
+// its runtime's bare server; bare Node always).
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { benchApp } from "./app-bench.ts";
+import { APPS, benchApp, serverKeys, type AppKey } from "./app-bench.ts";
 import { tableLines, writeResults, type Row } from "./report.ts";
 import { benchRecovery } from "./recovery-bench.ts";
 import { benchSidecar } from "./sidecar-bench.ts";
@@ -23,8 +24,15 @@ const { values } = parseArgs({
     "period-ms": { type: "string", default: "10" },
     out: { type: "string", default: join(ROOT, "bench", "results") },
     only: { type: "string" },
+    runtimes: { type: "string", default: APPS.join(",") },
   },
 });
+
+const apps = values.runtimes!.split(",").map((name) => name.trim());
+for (const app of apps) {
+  if (!(APPS as readonly string[]).includes(app)) throw new Error(`--runtimes takes ${APPS.join(", ")}, got ${app}`);
+}
+const appServers = serverKeys(apps as AppKey[]).length;
 
 const num = (name: keyof typeof values) => {
   const n = Number(values[name]);
@@ -44,8 +52,8 @@ const settings = {
 // A hard bound on the whole run, well above what the settings need, so a stuck part cannot hang CI.
 const budgetMs =
   1000 *
-  (12 * (settings.rounds * (settings.seconds + 1) + settings.warmupSeconds + 1) + // wrk runs
-    4 * (settings.coldRounds + 1) * 10 + // cold starts, each bounded by 10 s
+  (3 * appServers * (settings.rounds * (settings.seconds + 1) + settings.warmupSeconds + 1) + // wrk runs
+    appServers * (settings.coldRounds + 1) * 10 + // cold starts, each bounded by 10 s
     settings.rounds * (2 * ((settings.probes * settings.periodMs * 3) / 1000 + 5) + 20) + // probes, detection
     settings.rounds * 45 + // recovery rounds, each bounded by about 40 s
     60);
@@ -60,7 +68,7 @@ const rows: Row[] = [];
 const raw: Record<string, object> = {};
 
 if (values.only !== "sidecar") {
-  const app = await benchApp({ ...settings, log });
+  const app = await benchApp({ ...settings, apps: apps as AppKey[], log });
   rows.push(...app.rows);
   raw.app = app.raw;
 }

@@ -18,10 +18,16 @@ function runBench(args: string[]): Promise<{ code: number; stdout: string; stder
   });
 }
 
+// Every runtime's app and bare server; on /health and /, each app against its own runtime's bare server too.
+const APPS = ["node", "deno", "bun", "workerd"];
+const SERVERS = [...APPS, "bare", "bareDeno", "bareBun", "bareWorkerd"];
 const APP_ROWS = [
-  ...["/health", "/", "/metrics"].flatMap((path) => ["node", "deno", "bare", "bareDeno"].map((on) => `cpu ${path} ${on}`)),
-  ...["node", "deno", "bare", "bareDeno"].map((on) => `cold start ${on}`),
-  ...["idle", "after load"].flatMap((phase) => ["node", "deno", "bare", "bareDeno"].map((on) => `rss ${phase} ${on}`)),
+  ...["/health", "/", "/metrics"].flatMap((path) => [
+    ...SERVERS.map((on) => `cpu ${path} ${on}`),
+    ...(path === "/metrics" ? [] : APPS.map((app) => `cpu ${path} ${app} vs own bare`)),
+  ]),
+  ...SERVERS.map((on) => `cold start ${on}`),
+  ...["idle", "after load"].flatMap((phase) => SERVERS.map((on) => `rss ${phase} ${on}`)),
 ];
 const SIDECAR_ROWS = [
   "cpu per probe sidecar",
@@ -47,6 +53,7 @@ describe("npm run bench, smoke run", () => {
     expect(table[1]).toMatch(/^\|-+\|/);
     expect(table).toHaveLength(2 + APP_ROWS.length + SIDECAR_ROWS.length);
     expect(stdout).toMatch(/CPU per request, GET \/health +\| Node app/);
+    expect(stdout).toMatch(/CPU per request, GET \/health, against its runtime's bare server +\| workerd app +\| .* bare worker +\|/);
     expect(stdout).toMatch(/recovery, start → crash → 200 again .*\| local pod +\|/);
 
     const files = readdirSync(out);

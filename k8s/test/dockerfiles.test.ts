@@ -65,8 +65,9 @@ describe.each(IMAGES)("%s", (file, finalStage, container, command) => {
   });
 
   test("builds for any CPU: JavaScript on the building machine's, node from BASE for the image's", () => {
-    const text = readFileSync(join(ROOT, file), "utf8");
-    expect(text).not.toMatch(/[-/]x64\b|x86_64|aarch64|linux\/(amd64|arm64)/); // no CPU in a path: it comes from the build
+    // No CPU in a path: it comes from the build, through TARGETARCH's names for it (Node's, Deno's, Bun's, workerd's).
+    const text = readFileSync(join(ROOT, file), "utf8").replace(/case "\$TARGETARCH" in .*? esac/g, "");
+    expect(text).not.toMatch(/[-/]x64\b|x86_64|aarch64|linux\/(amd64|arm64)/);
     const stageOf = (name: string | undefined): Stage => stages.find((s) => s.name === name)!;
     const root = (s: Stage): Stage => (stages.some((t) => t.name === s.from) ? root(stageOf(s.from)) : s);
     // The stage that runs tsc and the bundler runs on BUILDPLATFORM: its native packages are the
@@ -157,15 +158,57 @@ test(".dockerignore lets in only what the builds copy", () => {
   expect(lines[0]).toBe("*");
   const allowed = lines.filter((l) => l.startsWith("!")).map((l) => l.slice(1).replace(/\/$/, ""));
   const copied = new Set<string>();
+  // What a RUN reads from the context through a bind mount, as the runtimes' stages read their binaries.
+  const mounted = new Set<string>();
   for (const file of ["Dockerfile.app", "Dockerfile.sidecar"]) {
     for (const stage of dockerfile(file).stages) {
       for (const ins of stage.instructions.filter((i) => i.op === "COPY" && !i.args.startsWith("--from"))) {
         for (const src of ins.args.split(/\s+/).slice(0, -1)) copied.add(src.replace(/\/$/, ""));
       }
+      for (const ins of stage.instructions.filter((i) => i.op === "RUN")) {
+        for (const [, src] of ins.args.matchAll(/--mount=type=bind,source=([^,\s]+)/g)) mounted.add(src!.replace(/\/$/, ""));
+      }
     }
   }
-  expect([...copied].sort()).toEqual(allowed.sort());
+  // Every allowed path is read by some build (a path inside one read wholly, such as one runtime's
+  // package in node_modules, counts as that one), and nothing else is.
+  const read = [...new Set([...copied, ...mounted])];
+  const top = read.filter((src) => !read.some((other) => src.startsWith(`${other}/`)));
+  expect(top.sort()).toEqual(allowed.sort());
   expect(lines).toContain("**/*.test.ts");
+});
+
+describe.each([
+  ["bun", "bun", "app-bun.mjs", "@oven/bun-linux-$cpu"],
+  ["workerd", "workerd", "worker.mjs", "@cloudflare/workerd-linux-$cpu/bin/workerd"],
+])("Dockerfile.app's %s target", (target, binary, bundle, pkg) => {
+  const { stages } = dockerfile("Dockerfile.app");
+  const final = stages.find((s) => s.name === target)!;
+
+  test("takes its binary for the image's CPU from its npm package, and the libraries from BASE for that CPU", () => {
+    const rootfs = final.instructions.find((i) => i.op === "COPY" && / \/rootfs \/$/.test(i.args))!.args.split(/\s+/)[0]!;
+    const build = stages.find((s) => `--from=${s.name}` === rootfs)!;
+    expect(build).toMatchObject({ from: "${BASE}", platform: undefined });
+    expect(build.instructions).toContainEqual(expect.objectContaining({ op: "ARG", args: "TARGETARCH" }));
+    const run = build.instructions.find((i) => i.op === "RUN" && /ldd/.test(i.args))!.args;
+    expect(run).toContain(pkg.slice(pkg.indexOf("/") + 1));
+    expect(run).toMatch(/amd64\) echo (x64|64)/); // docker's name for the CPU, then the package's
+    expect(run).toMatch(new RegExp(`/rootfs/usr/local/bin/${binary} --version$`)); // it runs, there
+  });
+
+  test("runs the bundle alone from scratch, as the Node image's user, with no RUN and no node_modules", () => {
+    expect(final.from).toBe("scratch");
+    expect(final.instructions.filter((i) => i.op === "RUN")).toEqual([]);
+    expect(last(final, "USER")?.args).toBe(last(stages.at(-1)!, "USER")?.args);
+    expect(last(final, "EXPOSE")?.args).toBe(last(stages.at(-1)!, "EXPOSE")?.args);
+    const copies = final.instructions.filter((i) => i.op === "COPY").map((i) => i.args);
+    expect(copies.some((c) => /node_modules/.test(c))).toBe(false);
+    expect(copies.some((c) => c.startsWith("--from=build ") && c.includes(`/app/dist/bundle/${bundle} `))).toBe(true);
+    const cmd = JSON.parse(last(final, "CMD")!.args) as string[];
+    expect(cmd[0]).toBe(`/usr/local/bin/${binary}`);
+    expect(cmd).toContain(target === "workerd" ? "crashy.capnp" : bundle);
+    expect(final.instructions.some((i) => i.op === "ENTRYPOINT")).toBe(false);
+  });
 });
 
 describe("Dockerfile.sidecar's page", () => {

@@ -16,6 +16,8 @@ const OTHER = HOST === "amd64" ? "arm64" : "amd64";
 const PLATFORM = `linux/${OTHER}`;
 const APP = `crashy-app:1.0.0-${OTHER}`;
 const APP_DENO = `crashy-app:1.0.0-deno-${OTHER}`;
+const APP_BUN = `crashy-app:1.0.0-bun-${OTHER}`;
+const APP_WORKERD = `crashy-app:1.0.0-workerd-${OTHER}`;
 const SIDECAR = `crashy-sidecar:1.0.0-${OTHER}`;
 const PREFIX = `crashy-test-${OTHER}-${process.pid}`;
 
@@ -59,6 +61,8 @@ beforeAll(async () => {
   const args = ["--network", "none", "-q", "--platform", PLATFORM, "--build-arg", `BASE=${base}`, "--build-arg", `BUILD_BASE=${hostBase}`];
   await docker("build", ...args, "-f", "Dockerfile.app", "-t", APP, ".");
   await docker("build", ...args, "-f", "Dockerfile.app", "--target", "deno", "-t", APP_DENO, ".");
+  await docker("build", ...args, "-f", "Dockerfile.app", "--target", "bun", "-t", APP_BUN, ".");
+  await docker("build", ...args, "-f", "Dockerfile.app", "--target", "workerd", "-t", APP_WORKERD, ".");
   await docker("build", ...args, "-f", "Dockerfile.sidecar", "-t", SIDECAR, ".");
 }, 600_000);
 
@@ -69,13 +73,15 @@ afterAll(async () => {
 
 describe(`the images for ${PLATFORM}, under qemu`, () => {
   test("are images of that CPU, whose node and deno are that CPU's programs", async () => {
-    for (const image of [APP, APP_DENO, SIDECAR]) {
+    for (const image of [APP, APP_DENO, APP_BUN, APP_WORKERD, SIDECAR]) {
       expect(await docker("image", "inspect", "-f", "{{.Os}}/{{.Architecture}}", image), image).toBe(PLATFORM);
     }
     const arch = await docker("run", "--rm", "--platform", PLATFORM, "--network", "none", "--entrypoint", "/usr/local/bin/node", APP, "-p", "process.arch");
     expect(arch).toBe(OTHER === "amd64" ? "x64" : "arm64");
     const deno = await docker("run", "--rm", "--platform", PLATFORM, "--network", "none", "--entrypoint", "/usr/local/bin/deno", APP_DENO, "eval", "console.log(Deno.build.arch)");
     expect(deno).toBe(OTHER === "amd64" ? "x86_64" : "aarch64");
+    const bun = await docker("run", "--rm", "--platform", PLATFORM, "--network", "none", "--entrypoint", "/usr/local/bin/bun", APP_BUN, "-p", "process.arch");
+    expect(bun).toBe(OTHER === "amd64" ? "x64" : "arm64");
   }, 60_000);
 
   test("the app answers, then crashes, and the sidecar beside it judges it unhealthy", async () => {
@@ -104,5 +110,19 @@ describe(`the images for ${PLATFORM}, under qemu`, () => {
     }, 60_000, "the Deno app to answer", 500);
     expect(health).toEqual({ status: 200, body: "200 OK\n" });
     expect(await docker("logs", app)).toMatch(/deno/);
+  }, 90_000);
+
+  test.concurrent.each([
+    ["bun", APP_BUN],
+    ["workerd", APP_WORKERD],
+  ])("the %s target serves", async (runtime, image) => {
+    const app = `${PREFIX}-${runtime}`;
+    await runLikePod(app, image, "none", podEnv(appSpec));
+    const health = await eventually(async () => {
+      const r = await get(app, "http://127.0.0.1:8080/health");
+      return r.status > 0 ? r : undefined;
+    }, 60_000, `the ${runtime} app to answer`, 500);
+    expect(health).toEqual({ status: 200, body: "200 OK\n" });
+    expect(await docker("logs", app)).toMatch(new RegExp(`\\(${runtime}, CRASH_AFTER=`));
   }, 90_000);
 });

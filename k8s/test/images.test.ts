@@ -14,6 +14,8 @@ const DOCKER = process.env.DOCKER ?? "/usr/bin/docker";
 const run = promisify(execFile);
 const APP = "crashy-app:1.0.0";
 const APP_DENO = "crashy-app:1.0.0-deno";
+const APP_BUN = "crashy-app:1.0.0-bun";
+const APP_WORKERD = "crashy-app:1.0.0-workerd";
 const SIDECAR = "crashy-sidecar:1.0.0";
 const PREFIX = `crashy-test-${process.pid}`;
 
@@ -110,6 +112,8 @@ beforeAll(async () => {
   for (const [file, tag, target] of [
     ["Dockerfile.app", APP, undefined],
     ["Dockerfile.app", APP_DENO, "deno"],
+    ["Dockerfile.app", APP_BUN, "bun"],
+    ["Dockerfile.app", APP_WORKERD, "workerd"],
     ["Dockerfile.sidecar", SIDECAR, undefined],
   ] as const) {
     const t0 = performance.now();
@@ -131,7 +135,7 @@ afterAll(async () => {
 describe("the images, run as the pod runs them", () => {
   test("run as the pod's user, from images with no shell", async () => {
     const { runAsUser, runAsGroup } = appSpec.securityContext;
-    for (const image of [APP, APP_DENO, SIDECAR]) {
+    for (const image of [APP, APP_DENO, APP_BUN, APP_WORKERD, SIDECAR]) {
       expect(await docker("image", "inspect", "-f", "{{.Config.User}}", image)).toBe(`${runAsUser}:${runAsGroup}`);
       await expect(docker("run", "--rm", "--network", "none", "--entrypoint", "/bin/sh", image, "-c", "true")).rejects.toThrow();
     }
@@ -210,15 +214,30 @@ describe("the images, run as the pod runs them", () => {
     }
   }, 60_000);
 
-  test("the deno target serves, crashes and stops the same way, read-only", async () => {
-    const app = `${PREFIX}-deno`;
-    await runLikePod(app, APP_DENO, "none", { ...podEnv(appSpec), CRASH_AFTER: "3" });
-    await eventually(async () => ((await get(app, "http://127.0.0.1:8080/health")).status === 200 ? true : undefined), 15_000, "the Deno app to answer", 300);
-    await eventually(async () => ((await get(app, "http://127.0.0.1:8080/health")).status === 500 ? true : undefined), 15_000, "the Deno app to crash", 300);
-    expect(await docker("logs", app)).toMatch(/\(deno, CRASH_AFTER=3/);
+  // The other runtimes' targets, side by side: each serves, crashes, and stops on SIGTERM in time.
+  test.concurrent.each([
+    ["deno", APP_DENO],
+    ["bun", APP_BUN],
+    ["workerd", APP_WORKERD],
+  ])("the %s target serves, crashes and stops the same way, read-only", async (runtime, image) => {
+    const app = `${PREFIX}-${runtime}`;
+    await runLikePod(app, image, "none", { ...podEnv(appSpec), CRASH_AFTER: "3" });
+    await eventually(async () => ((await get(app, "http://127.0.0.1:8080/health")).status === 200 ? true : undefined), 15_000, `the ${runtime} app to answer`, 300);
+    const rss = await rssMiB(app);
+    figures[`memory idle ${runtime}`] = `RSS ${rss.toFixed(1)} MiB`;
+    expect(rss).toBeLessThan(mib(appSpec.resources.requests.memory));
+    await eventually(async () => ((await get(app, "http://127.0.0.1:8080/health")).status === 500 ? true : undefined), 15_000, `the ${runtime} app to crash`, 300);
+    expect(await docker("logs", app)).toMatch(new RegExp(`\\(${runtime}, CRASH_AFTER=3`));
     const stopped = await stop(app, 1);
-    figures["docker stop -t 1 deno"] = `${stopped.ms.toFixed(0)} ms, exit ${stopped.exitCode}`;
+    figures[`docker stop -t 1 ${runtime}`] = `${stopped.ms.toFixed(0)} ms, exit ${stopped.exitCode}`;
     expect(stopped.exitCode).toBe(0);
     expect(stopped.ms).toBeLessThan(1500);
   }, 60_000);
+
+  test("the workerd target refuses CRASH_MODE=exit in workerd's one line, exit 1", async () => {
+    const run = docker("run", "--rm", "--network", "none", "--read-only", "--user", "10001:10001", "-e", "CRASH_MODE=exit", APP_WORKERD);
+    const failed = (await run.then(() => undefined, (error: { code?: number; stderr?: string }) => error))!;
+    expect(failed.code).toBe(1);
+    expect(failed.stderr?.trim()).toBe('service crashy: Uncaught Error: crashy: CRASH_MODE="exit" is invalid: expected one of "error", "hang"');
+  }, 30_000);
 });

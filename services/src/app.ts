@@ -27,6 +27,11 @@ export type AppOptions = {
   log?: Logger;
   /** Called when POST /control/crash crashes the app, once answered: the entry ends the process with CRASH_MODE=exit. */
   onCrash?: () => void;
+  /**
+   * Where the runtime cannot tell that a client went away (workerd), the longest a request is held
+   * by CRASH_MODE=hang before it is released; elsewhere it is held until its client goes away.
+   */
+  holdMs?: number;
 };
 
 export type CrashyApp = ReturnType<typeof createApp>;
@@ -35,11 +40,11 @@ type Route = { method: "GET" | "POST"; path: string; handler: Handler };
 
 const silent: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 
-export function createApp({ config, clock, hostname, runtime, log = silent, onCrash = () => {} }: AppOptions) {
+export function createApp({ config, clock, hostname, runtime, log = silent, onCrash = () => {}, holdMs }: AppOptions) {
   const state = createState(config, clock);
   const metrics = createMetrics({ config, runtime, state });
   const greeting = `Hi, my name is ${hostname} and I'm a crashy app...\n`;
-  const deps: RouteDeps = { config, clock, state, metrics, log, greeting, onCrash };
+  const deps: RouteDeps = { config, clock, state, metrics, log, greeting, onCrash, holdMs };
 
   // The control routes exist only with CONTROL=true: otherwise /control/... is a path like any
   // other unknown one (404, route label "unmatched").

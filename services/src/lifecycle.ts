@@ -6,19 +6,23 @@ import type { Config, CrashMode } from "./config.ts";
 
 /** Logged once listening. STARTUP_SECONDS and CONTROL show in the text only when set, so the lab's line stays as it was. */
 export function startEvent(config: Config, runtime: string, url: string): LogEvent {
-  const settings = [`CRASH_AFTER=${config.crashAfterSeconds}`, `CRASH_MODE=${config.crashMode}`];
-  if (config.startupSeconds > 0) settings.push(`STARTUP_SECONDS=${config.startupSeconds}`);
-  if (config.control) settings.push("CONTROL=true");
+  return { msg: `listening on ${url} (${runtime}, ${settings(config)})`, fields: { url, ...settingFields(config, runtime) } };
+}
+
+function settings(config: Config): string {
+  const set = [`CRASH_AFTER=${config.crashAfterSeconds}`, `CRASH_MODE=${config.crashMode}`];
+  if (config.startupSeconds > 0) set.push(`STARTUP_SECONDS=${config.startupSeconds}`);
+  if (config.control) set.push("CONTROL=true");
+  return set.join(", ");
+}
+
+function settingFields(config: Config, runtime: string) {
   return {
-    msg: `listening on ${url} (${runtime}, ${settings.join(", ")})`,
-    fields: {
-      url,
-      runtime,
-      crash_after: config.crashAfterSeconds,
-      crash_mode: config.crashMode,
-      startup_seconds: config.startupSeconds,
-      control: config.control,
-    },
+    runtime,
+    crash_after: config.crashAfterSeconds,
+    crash_mode: config.crashMode,
+    startup_seconds: config.startupSeconds,
+    control: config.control,
   };
 }
 
@@ -65,4 +69,12 @@ export function callAt(at: number, clock: Clock, fn: () => void): () => void {
   };
   arm();
   return () => clearTimeout(timer);
+}
+
+/**
+ * Logged by the first request on workerd, where the crash clock starts then: a worker cannot read
+ * the time while its module loads, and workerd, not the app, says when it listens.
+ */
+export function firstRequestEvent(config: Config, runtime: string): LogEvent {
+  return { msg: `first request: the crash clock starts now (${runtime}, ${settings(config)})`, fields: settingFields(config, runtime) };
 }

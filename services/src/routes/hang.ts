@@ -14,18 +14,22 @@ const held = new Set<Request>();
 
 /**
  * Never answers, like a deadlocked server, so a probe fails by its timeout. The request is
- * released when its client goes away (or the server cuts it at shutdown), so nothing leaks.
+ * released when its client goes away (or the server cuts it at shutdown), so nothing leaks; or,
+ * given `holdMs`, after that long at most (workerd, which never tells a held request its client left).
  */
-export function hang(c: Context): Promise<Response> {
+export function hang(c: Context, holdMs?: number): Promise<Response> {
   const request = c.req.raw;
   // Nobody is left to read this answer; settling the promise just lets the request be collected.
   return new Promise((resolve) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const release = () => {
+      clearTimeout(timer);
       held.delete(request);
       resolve(new Response(null, { status: RELEASED }));
     };
     if (request.signal.aborted) return release();
     held.add(request);
     request.signal.addEventListener("abort", release, { once: true });
+    if (holdMs !== undefined) timer = setTimeout(release, holdMs);
   });
 }

@@ -22,4 +22,6 @@ export type RouteDeps = {
   greeting: string;
   /** Called when POST /control/crash crashes the app, after its log line. */
   onCrash: () => void;
+  /** The longest CRASH_MODE=hang holds a request, where the runtime never says its client left (workerd). */
+  holdMs?: number;
 };
