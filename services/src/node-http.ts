@@ -29,6 +29,8 @@ export function serveNodeHttp({ fetch, host, port, onListen, onError }: ServeOpt
       fetch,
       port,
       hostname: host,
+      // Its clean-up reads up to 64 MiB of an unread body; closeIfBody below reads none.
+      autoCleanupIncoming: false,
       // Node's own defaults keep a header-less connection 60 s and a slow request 300 s.
       serverOptions: {
         headersTimeout: limits.headersTimeoutMs,
@@ -48,18 +50,30 @@ export function serveNodeHttp({ fetch, host, port, onListen, onError }: ServeOpt
   return { close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
+/** How long a connection closed unread is kept, its reading stopped, so the client reads the answer first. */
+export const LINGER_MS = 1_000;
+
 /**
  * The app reads no request body. A request with one is answered at once with "Connection: close"
- * and its connection closed after the answer, so the body is never read: Node would otherwise
- * drain it (at wire speed, gigabytes for `Content-Length: 4000000000`) to reuse the connection.
+ * and its connection closed after the answer, the body unread: Node would otherwise drain it (at
+ * wire speed, gigabytes for `Content-Length: 4000000000`) to reuse the connection. Closed at once,
+ * with the body still arriving, the connection would be reset and the client could lose the answer
+ * (RFC 9112 9.6): the answer is followed by a FIN, reading stops, and the reset comes LINGER_MS later.
  */
 export function closeIfBody(req: IncomingMessage, res: ServerResponse): void {
   const length = req.headers["content-length"];
-  if (req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0")) {
-    res.setHeader("connection", "close");
-    // Node's end of an answer with Connection: close (destroySoon) waits for what it reads first.
-    res.once("finish", () => req.socket.destroy());
-  }
+  if (req.headers["transfer-encoding"] === undefined && (length === undefined || length === "0")) return;
+  res.setHeader("connection", "close");
+  const socket = req.socket;
+  // Node ends an answer saying Connection: close with socket.destroySoon(), after resuming reading.
+  socket.destroySoon = () => {
+    socket.end();
+    const stop = () => void socket.pause();
+    stop();
+    // Node's request stream resumes reading on its next turn: stopped again after it.
+    setImmediate(stop);
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  };
 }
 
 /**

@@ -221,10 +221,33 @@ export function hugeBody(port: number, { method = "GET", path = "/health", chunk
   });
 }
 
-/** `count` GET /metrics at once, each on a connection of its own; resolves with how many answered 200. */
-export async function metricsBurst(port: number, count: number, timeoutMs = 10_000): Promise<number> {
-  const answers = await Promise.all(Array.from({ length: count }, () => probe(port, "/metrics", timeoutMs)));
-  return answers.filter((a) => a.ok).length;
+/**
+ * `connections` clients scraping /metrics back to back for `durationMs` (`wrk -c256` in short):
+ * how many answers came (200), and how many different texts among them (each rendering makes one).
+ */
+export async function metricsBurst(port: number, connections: number, durationMs = 2_000): Promise<{ ok: number; failed: number; texts: number }> {
+  const deadline = performance.now() + durationMs;
+  const texts = new Set<string>();
+  let ok = 0;
+  let failed = 0;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      // Bounded by the deadline, and each scrape by its timeout.
+      while (performance.now() < deadline) {
+        try {
+          const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5_000) });
+          const text = await res.text();
+          if (res.ok) {
+            ok++;
+            texts.add(text);
+          } else failed++;
+        } catch {
+          failed++;
+        }
+      }
+    }),
+  );
+  return { ok, failed, texts: texts.size };
 }
 
 // By hand: node services/test/attacks.ts <node|deno> [connections], with the app built (npm run build).
@@ -271,8 +294,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.log(`huge-body POST /health (405): answer "${post.answer}", ${post.sentMiB} MiB taken, closed after ${post.closedAfterMs ?? "never (5 s)"} ms`);
 
     const probes = prober(port);
-    const ok = await metricsBurst(port, 256);
-    console.log(`/metrics burst x256: ${ok} answered; RSS ${rssMiB(app.pid)} MiB`);
+    const burst = await metricsBurst(port, 256);
+    console.log(`/metrics burst, 256 clients for 2 s: ${burst.ok} answered, ${burst.failed} failed, ${burst.texts} different texts; RSS ${rssMiB(app.pid)} MiB`);
     await sleep(1_000);
     console.log(`  probes: ${summary(await probes.stop())}`);
   } finally {
