@@ -1,7 +1,7 @@
 // Process metrics are collected at most once a second, and their text formatted once per collection.
 import { Gauge, Registry } from "prom-client";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { PROCESS_METRICS_MAX_AGE_MS, registerCachedMetrics, renderMetrics } from "../metrics-cache.ts";
+import { METRICS_MAX_AGE_MS, PROCESS_METRICS_MAX_AGE_MS, registerCachedMetrics, renderMetrics, sharedRender } from "../metrics-cache.ts";
 
 function sample(text: string, series: string): number | undefined {
   const line = text.split("\n").find((l) => l.startsWith(`${series} `));
@@ -75,5 +75,71 @@ describe("renderMetrics", () => {
     registerCachedMetrics(target, source);
     new Gauge({ name: "test_after", help: "Registered after.", registers: [target] }).set(4);
     expect(await renderMetrics(target)).toBe(await target.metrics());
+  });
+});
+
+describe("sharedRender", () => {
+  /** A render whose calls are counted and finished by hand. */
+  function manualRender() {
+    let calls = 0;
+    const pending: ((text: string) => void)[] = [];
+    const render = () => {
+      calls++;
+      return new Promise<string>((resolve) => pending.push(resolve));
+    };
+    return { render, calls: () => calls, finish: (text: string) => pending.shift()!(text) };
+  }
+
+  it("gives scrapes that come while a rendering runs, or within maxAgeMs of its start, that rendering", async () => {
+    let now = 0;
+    const { render, calls, finish } = manualRender();
+    const shared = sharedRender(render, { maxAgeMs: 1000, now: () => now });
+    const burst = Array.from({ length: 256 }, () => shared());
+    finish("a");
+    expect(await Promise.all(burst)).toEqual(Array(256).fill("a"));
+    now = 999;
+    expect(await shared()).toBe("a");
+    expect(calls()).toBe(1);
+
+    // A second after the rendering began, counters may have moved: a new one.
+    now = 1000;
+    const next = shared();
+    finish("b");
+    expect(await next).toBe("b");
+    expect(calls()).toBe(2);
+  });
+
+  it("with maxAgeMs 0, shares only a rendering in progress", async () => {
+    const { render, calls, finish } = manualRender();
+    const shared = sharedRender(render, { maxAgeMs: 0, now: () => 0 });
+    const two = [shared(), shared()];
+    finish("a");
+    expect(await Promise.all(two)).toEqual(["a", "a"]);
+    const third = shared();
+    finish("b");
+    expect(await third).toBe("b");
+    expect(calls()).toBe(2);
+  });
+
+  it("keeps no failed rendering: the next scrape renders again", async () => {
+    let fail = true;
+    const shared = sharedRender(async () => (fail ? Promise.reject(new Error("boom")) : "ok"), { maxAgeMs: 1000, now: () => 0 });
+    await expect(shared()).rejects.toThrow("boom");
+    fail = false;
+    expect(await shared()).toBe("ok");
+  });
+
+  it("serves a registry's counters as of its rendering, and newer ones once the age has passed", async () => {
+    const registry = new Registry();
+    const gauge = new Gauge({ name: "test_value", help: "A value set by hand.", registers: [registry] });
+    let now = 0;
+    const shared = sharedRender(() => renderMetrics(registry), { maxAgeMs: METRICS_MAX_AGE_MS, now: () => now });
+    gauge.set(1);
+    expect(sample(await shared(), "test_value")).toBe(1);
+    gauge.set(2);
+    now = METRICS_MAX_AGE_MS - 1;
+    expect(sample(await shared(), "test_value")).toBe(1);
+    now = METRICS_MAX_AGE_MS;
+    expect(sample(await shared(), "test_value")).toBe(2);
   });
 });
