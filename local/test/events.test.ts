@@ -12,7 +12,7 @@ import {
 } from "../src/events.ts";
 
 function setup(limits: Omit<CorrelatorOptions, "clock"> = {}) {
-  const clock = { t: 0, now: () => clock.t };
+  const clock = { t: 0, now: () => clock.t, monotonic: () => clock.t };
   const correlator = createEventCorrelator({ ...limits, clock });
   /** Records an event at `at` ms, about `pod` (and its `container`, if given). */
   const record = (at: number, message: string, more: { pod?: string; container?: string; init?: boolean; type?: EventType; reason?: string } = {}) => {
@@ -174,7 +174,7 @@ describe("EventSourceObjectSpamFilter.Filter: per source and object", () => {
 
 describe("the token bucket (flowcontrol + x/time/rate)", () => {
   it("starts full, refills at qps, and holds no more than the burst", () => {
-    const clock = { t: 1_000_000, now: () => clock.t };
+    const clock = { t: 1_000_000, now: () => clock.t, monotonic: () => clock.t };
     const bucket = createTokenBucket(1 / 300, 25, clock);
     const takeAll = () => {
       let n = 0;
@@ -190,7 +190,7 @@ describe("the token bucket (flowcontrol + x/time/rate)", () => {
   });
 
   it("refills from the last token taken, not from refused tries", () => {
-    const clock = { t: 0, now: () => clock.t };
+    const clock = { t: 0, now: () => clock.t, monotonic: () => clock.t };
     const bucket = createTokenBucket(1, 1, clock);
     expect(bucket.tryAccept()).toBe(true);
     clock.t = 600;

@@ -6,7 +6,7 @@ import { CRASH_MODES, loadConfig, type CrashMode } from "../src/config.ts";
 /** A clock the test moves by hand: crossing the crash needs no sleeping. */
 function fakeClock(start = Date.UTC(2026, 0, 1)) {
   let now = start;
-  return { now: () => now, advance: (ms: number) => void (now += ms) };
+  return { now: () => now, monotonic: () => now, advance: (ms: number) => void (now += ms) };
 }
 
 function setup(crashMode: CrashMode = "error", crashAfter = "60") {

@@ -19,7 +19,7 @@ describe("the app's /metrics with Node's process metrics", () => {
   function nodeApp() {
     const crashy = createApp({
       config: loadConfig({ CRASH_AFTER: "60" }),
-      clock: { now: () => Date.now() },
+      clock: { now: () => Date.now(), monotonic: () => performance.now() },
       hostname: "h",
       runtime: "node",
     });
