@@ -58,6 +58,7 @@ command -v promtool >/dev/null || packages+=(prometheus)
 command -v prometheus-blackbox-exporter >/dev/null || packages+=(prometheus-blackbox-exporter)
 command -v chromium >/dev/null || packages+=(chromium)
 command -v wrk >/dev/null || packages+=(wrk)
+command -v faketime >/dev/null || packages+=(faketime)
 if ((${#packages[@]})); then
   echo "setup: installing ${packages[*]}"
   apt-get update -qq

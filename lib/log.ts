@@ -26,7 +26,8 @@ export type LoggerOptions = {
   program: string;
   format: LogFormat;
   sink?: LogSink;
-  clock?: Clock;
+  /** Only its wall clock: log lines carry the time a person reads. */
+  clock?: Pick<Clock, "now">;
 };
 
 const consoleSink: LogSink = {

@@ -28,7 +28,8 @@ const cachedGroups = new WeakMap<object, CachedGroup>();
  */
 export function registerCachedMetrics(target: Registry, source: Registry, options: CachedMetricsOptions = {}): void {
   const maxAgeMs = options.maxAgeMs ?? PROCESS_METRICS_MAX_AGE_MS;
-  const now = options.now ?? (() => Date.now());
+  // An age, so on the monotonic clock (lib/clock.ts): a wall clock stepped back would keep a stale copy.
+  const now = options.now ?? (() => performance.now());
   const metrics = source.getMetricsAsArray().map(({ name, help, type, aggregator }) => ({ name, help, type, aggregator }));
 
   // Formats a collection once, for every scrape until the next one.

@@ -23,8 +23,8 @@ function countingSource() {
   return { source, collections: () => collections };
 }
 
-// Only Date is faked: prom-client's collectors and the app use real timers and promises.
-beforeEach(() => vi.useFakeTimers({ toFake: ["Date"] }));
+// Only the clocks are faked: prom-client's collectors and the app use real timers and promises.
+beforeEach(() => vi.useFakeTimers({ toFake: ["Date", "performance"] }));
 afterEach(() => vi.useRealTimers());
 
 describe("registerCachedMetrics", () => {

@@ -9,6 +9,9 @@
 // So a container killed by its liveness probe after running longer than the back-off restarts at
 // once (the lab's transcript), while one that exits quickly soon waits 10, 20, 40 s ... 5 min:
 // CrashLoopBackOff.
+// `now` and the FinishedAt given are monotonic ms: backoff.go's Clock.Now().Sub(eventTime) uses
+// Go's monotonic reading when both times carry one. (The kubelet's FinishedAt comes from the
+// runtime as a wall-clock time, without one; ours is seen in-process and keeps it.)
 
 export const INITIAL_BACKOFF_MS = 10_000; // kubelet.go backOffPeriod
 export const MAX_BACKOFF_MS = 300_000; // kubelet.go MaxContainerBackOff

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 
 export type ContainerSpec = { name: string; argv: string[]; env: Record<string, string>; cwd: string };
 
+/** `at`, like ContainerState's startedAt and finishedAt, is on the `now` the factory was given: the pod's monotonic clock. */
 export type Exit = { code: number | null; signal: NodeJS.Signals | null; at: number };
 
 /** Each has the instance's ID (a new one per start, as the runtime's container ID), once there is one. */

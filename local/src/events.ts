@@ -8,7 +8,10 @@
 // 3. EventSourceObjectSpamFilter.Filter: a token bucket per source+object (a burst of 25, then one
 //    every 5 min) skips the rest. It runs after eventObserve, so a skipped event is still counted
 //    and the next one that passes carries the larger count.
-// Pure: time comes from the injected clock, nothing is scheduled.
+// Pure: time comes from the injected clock, nothing is scheduled. Timestamps are the wall clock's,
+// windows and refills are measured on the monotonic one, as in Go: events_cache.go's
+// metav1.NewTime(clock.Now()) and x/time/rate keep time.Now()'s monotonic reading, so their Sub
+// ignores a wall-clock step.
 import type { Clock } from "../../lib/clock.ts";
 
 export type EventType = "Normal" | "Warning";
@@ -143,14 +146,14 @@ export function createLru<V>(maxEntries: number) {
  * golang.org/x/time/rate Limiter.AllowN(now, 1): a bucket of `burst` tokens, full at the start,
  * refilled continuously at `qps` tokens a second, never above `burst`.
  */
-export function createTokenBucket(qps: number, burst: number, clock: Clock) {
+export function createTokenBucket(qps: number, burst: number, clock: Pick<Clock, "monotonic">) {
   // client-go takes qps as a float32: 1/300 becomes 0.0033333334, a refill a hair under 300 s.
   const limit = Math.fround(qps);
   let tokens = burst;
   let last: number | undefined;
   return {
     tryAccept(): boolean {
-      const now = clock.now();
+      const now = clock.monotonic();
       // rate.Limiter.advance: time before `last` adds nothing.
       const elapsed = last === undefined ? 0 : Math.max(0, now - last);
       const available = Math.min(burst, tokens + (elapsed / 1000) * limit);
@@ -171,7 +174,7 @@ export function createEventCorrelator(options: CorrelatorOptions) {
   const { clock } = options;
 
   // EventAggregator: per aggregate key, the distinct local keys (messages) seen and when last.
-  const aggregates = createLru<{ localKeys: Set<string>; lastTimestamp: number }>(o.lruCacheSize);
+  const aggregates = createLru<{ localKeys: Set<string>; lastSeen: number }>(o.lruCacheSize);
   // eventLogger: per event key, how often and since when.
   const observations = createLru<{ count: number; firstTimestamp: number }>(o.lruCacheSize);
   // EventSourceObjectSpamFilter: per spam key, a token bucket.
@@ -180,13 +183,14 @@ export function createEventCorrelator(options: CorrelatorOptions) {
   /** EventAggregator.EventAggregate: the event to record and its cache key. */
   function aggregate(event: CorrelatedEvent): { event: CorrelatedEvent; key: string; combined: boolean } {
     const now = clock.now();
+    const seen = clock.monotonic();
     const eventKey = getEventKey(event);
     const [aggregateKey, localKey] = eventAggregatorByReason(event);
     let record = aggregates.get(aggregateKey);
     // The window rolls: it is measured from the latest similar event, and only "more than" expires.
-    if (!record || now - record.lastTimestamp > o.aggregateIntervalSeconds * 1000) record = { localKeys: new Set(), lastTimestamp: now };
+    if (!record || seen - record.lastSeen > o.aggregateIntervalSeconds * 1000) record = { localKeys: new Set(), lastSeen: seen };
     record.localKeys.add(localKey);
-    record.lastTimestamp = now;
+    record.lastSeen = seen;
     aggregates.add(aggregateKey, record);
     if (record.localKeys.size < o.aggregateMaxEvents) return { event, key: eventKey, combined: false };
     // sets.String.PopAny keeps the set below the max; Go pops an arbitrary key, we pop the oldest.

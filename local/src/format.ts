@@ -32,7 +32,17 @@ export type { EventType };
  * the kubelet's are: counted apart from the same event about another container, but in the same
  * spam-filter bucket as every event about the pod.
  */
-export type PodEvent = { at: number; type: EventType; reason: string; message: string; container?: string; initContainer?: boolean };
+export type PodEvent = {
+  /** Wall-clock epoch ms: the event's timestamps. */
+  at: number;
+  /** The same instant on the monotonic clock, which client-go's windows are measured on; `at` when left out. */
+  monotonicAt?: number;
+  type: EventType;
+  reason: string;
+  message: string;
+  container?: string;
+  initContainer?: boolean;
+};
 
 type Paint = (code: number, text: string) => string;
 const plain: Paint = (_code, text) => text;
@@ -101,7 +111,8 @@ export function createEventPrinter(pod: string, write: (line: string) => void, c
   // The correlator's clock is the time of the event being recorded: record.makeEvent and
   // EventCorrelate both read the same clock, moments apart.
   let at = 0;
-  const correlator = createEventCorrelator({ ...options.limits, clock: { now: () => at } });
+  let monotonicAt = 0;
+  const correlator = createEventCorrelator({ ...options.limits, clock: { now: () => at, monotonic: () => monotonicAt } });
   const source = { component: "kubelet", host: options.node ?? "localhost" };
   const explained = new Set<string>();
   const object = `Pod/${pod}`;
@@ -115,6 +126,7 @@ export function createEventPrinter(pod: string, write: (line: string) => void, c
     /** Records and prints one event; returns what client-go made of it. */
     event(event: PodEvent): CorrelateResult {
       at = event.at;
+      monotonicAt = event.monotonicAt ?? event.at;
       const container = event.container === undefined ? undefined : { name: event.container, init: event.initContainer ?? false };
       const result = correlator.correlate({
         source,

@@ -56,7 +56,7 @@ type Member = {
   spec: PodContainerSpec;
   container: Container;
   backoff: RestartBackoff;
-  /** FinishedAt of the newest exited instance, as the pod status has it. */
+  /** FinishedAt of the newest exited instance, as the pod status has it (monotonic ms: the back-off's event time). */
   lastExitedAt: number | undefined;
   killing: boolean;
   /** Its last start was held back (CrashLoopBackOff). */
@@ -69,7 +69,13 @@ export type LocalPod = ReturnType<typeof createLocalPod>;
 
 export function createLocalPod(options: LocalPodOptions) {
   const timers = options.timers ?? systemTimers;
+  // Two clocks (lib/clock.ts): `now` (wall) for what is printed, events' times and the AGE columns;
+  // `monotonic` for what is waited: the back-off, the kill grace, the initial delays. A container's
+  // StartedAt and FinishedAt come from the runtime on a node, as wall-clock times, so there the
+  // back-off and initial delay follow a step; here they are seen in-process and keep the monotonic
+  // reading, as a Go time.Now() would.
   const now = () => timers.now();
+  const monotonic = () => timers.monotonic();
   const random = options.random ?? Math.random;
   const namespace = options.namespace ?? "default";
   const printer = createEventPrinter(options.name, options.write, options.colour, { namespace });
@@ -81,7 +87,7 @@ export function createLocalPod(options: LocalPodOptions) {
   let wasReady = false;
   // The kubelet's container events are about the pod, with the container as the field path.
   const event = (m: Member, type: EventType, reason: string, message: string) =>
-    void printer.event({ at: now(), type, reason, message, container: m.spec.name, initContainer: m.spec.sidecar });
+    void printer.event({ at: now(), monotonicAt: monotonic(), type, reason, message, container: m.spec.name, initContainer: m.spec.sidecar });
 
   // The kubelet's three results managers; their updates are what makes it act (kubelet.go syncLoopIteration).
   const results: Record<ProbeType, ResultsManager> = {
@@ -96,7 +102,7 @@ export function createLocalPod(options: LocalPodOptions) {
   const members: Member[] = options.containers.map((spec) => {
     const member: Member = {
       spec,
-      container: makeContainer(spec, now, (exit) => {
+      container: makeContainer(spec, monotonic, (exit) => {
         row();
         if (stopping || member.killing) return;
         // Exited by itself (CRASH_MODE=exit): the PLEG sees it and the pod is synced again.
@@ -104,7 +110,7 @@ export function createLocalPod(options: LocalPodOptions) {
         member.lastExitedAt = exit.at;
         requestSync();
       }),
-      backoff: createRestartBackoff(now),
+      backoff: createRestartBackoff(monotonic),
       lastExitedAt: undefined,
       killing: false,
       backingOff: false,
@@ -135,7 +141,7 @@ export function createLocalPod(options: LocalPodOptions) {
   }
 
   // The prober manager's workers, one per probe of each container, for the pod's whole life.
-  const kubeletStartedAt = now();
+  const kubeletStartedAt = monotonic();
   const workers: ProbeWorker[] = members.flatMap((m) =>
     (Object.entries(m.spec.probes) as [ProbeType, ProbeSpec][]).map(([type, spec]) =>
       createProbeWorker({
@@ -321,10 +327,10 @@ export function createLocalPod(options: LocalPodOptions) {
       if (retry !== undefined) timers.clearTimeout(retry);
       for (const m of members) m.backingOff = false;
       await Promise.all(workers.map((w) => w.stop()));
-      const deadline = now() + options.terminationGracePeriodSeconds * 1000;
+      const deadline = monotonic() + options.terminationGracePeriodSeconds * 1000;
       const stopOne = async (m: Member) => {
         if (m.container.state().state === "Running") event(m, "Normal", "Killing", `Stopping container ${m.spec.name}`);
-        const left = Math.max(MINIMUM_GRACE_PERIOD_SECONDS * 1000, deadline - now());
+        const left = Math.max(MINIMUM_GRACE_PERIOD_SECONDS * 1000, deadline - monotonic());
         m.killing = true;
         await m.container.stop(left);
         row();

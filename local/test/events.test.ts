@@ -12,7 +12,7 @@ import {
 } from "../src/events.ts";
 
 function setup(limits: Omit<CorrelatorOptions, "clock"> = {}) {
-  const clock = { t: 0, now: () => clock.t };
+  const clock = { t: 0, now: () => clock.t, monotonic: () => clock.t };
   const correlator = createEventCorrelator({ ...limits, clock });
   /** Records an event at `at` ms, about `pod` (and its `container`, if given). */
   const record = (at: number, message: string, more: { pod?: string; container?: string; init?: boolean; type?: EventType; reason?: string } = {}) => {
@@ -174,7 +174,7 @@ describe("EventSourceObjectSpamFilter.Filter: per source and object", () => {
 
 describe("the token bucket (flowcontrol + x/time/rate)", () => {
   it("starts full, refills at qps, and holds no more than the burst", () => {
-    const clock = { t: 1_000_000, now: () => clock.t };
+    const clock = { t: 1_000_000, now: () => clock.t, monotonic: () => clock.t };
     const bucket = createTokenBucket(1 / 300, 25, clock);
     const takeAll = () => {
       let n = 0;
@@ -190,12 +190,59 @@ describe("the token bucket (flowcontrol + x/time/rate)", () => {
   });
 
   it("refills from the last token taken, not from refused tries", () => {
-    const clock = { t: 0, now: () => clock.t };
+    const clock = { t: 0, now: () => clock.t, monotonic: () => clock.t };
     const bucket = createTokenBucket(1, 1, clock);
     expect(bucket.tryAccept()).toBe(true);
     clock.t = 600;
     expect(bucket.tryAccept()).toBe(false);
     clock.t = 1_000;
     expect(bucket.tryAccept()).toBe(true);
+  });
+});
+
+describe("the wall clock: windows and refills on the monotonic clock, timestamps on the wall clock", () => {
+  /** The same correlator on two clocks the test moves apart: `step` moves the wall clock alone. */
+  function twoClocks() {
+    const clock = { wall: Date.UTC(2026, 0, 1), mono: 0, now: () => clock.wall, monotonic: () => clock.mono };
+    const correlator = createEventCorrelator({ clock });
+    const record = (message: string) =>
+      correlator.correlate({
+        source: { component: "kubelet", host: "node-1" },
+        involvedObject: podReference({ name: "crashy-app", uid: "uid-1" }),
+        type: "Warning",
+        reason: "Unhealthy",
+        message,
+      });
+    const advance = (ms: number) => {
+      clock.wall += ms;
+      clock.mono += ms;
+    };
+    return { clock, record, advance, step: (ms: number) => void (clock.wall += ms) };
+  }
+
+  it("the spam filter refills after 300 s of monotonic time though the wall clock went back an hour", () => {
+    const { clock, record, advance, step } = twoClocks();
+    const start = clock.wall;
+    for (let i = 0; i < 25; i++) expect(record(failed).skip).toBe(false);
+    expect(record(failed).skip).toBe(true);
+    step(-3_600_000);
+    advance(299_999);
+    expect(record(failed).skip).toBe(true);
+    advance(1);
+    const next = record(failed);
+    expect(next.skip).toBe(false);
+    // Shown as the wall clock reads: the first event's time, and now, an hour back.
+    expect(next.event).toMatchObject({ count: 28, firstTimestamp: start, lastTimestamp: start - 3_600_000 + 300_000 });
+  });
+
+  it("similar events within 10 minutes of monotonic time are combined though the wall clock jumped 20 minutes", () => {
+    const { record, advance, step } = twoClocks();
+    for (let i = 1; i <= 9; i++) {
+      advance(1_000);
+      record(`timeout ${i}`);
+    }
+    step(20 * 60_000);
+    advance(1_000);
+    expect(record("timeout 10").combined).toBe(true);
   });
 });

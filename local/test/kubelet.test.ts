@@ -77,7 +77,8 @@ const container = (name: string, probes: PodContainerSpec["probes"], sidecar = f
   probes,
 });
 
-type Line = { at: number; reason: string; message: string };
+/** `at` is the (fake) wall clock's, `monotonicAt` performance.now()'s: vi.setSystemTime steps only the first. */
+type Line = { at: number; monotonicAt: number; reason: string; message: string };
 
 /** Stops the pod while fake time runs, as its containers take (fake) time to exit. */
 async function stopPod(local: { stop(): Promise<void> }): Promise<void> {
@@ -104,7 +105,7 @@ function pod(
     write: (line) => {
       lines.push(line);
       const m = line.match(/\b(Normal|Warning)\s+(\w+)\s+Pod\/\S+\s+(.*)$/);
-      if (m) events.push({ at: Date.now(), reason: m[2]!, message: m[3]! });
+      if (m) events.push({ at: Date.now(), monotonicAt: performance.now(), reason: m[2]!, message: m[3]! });
     },
     colour: false,
     random: options.random ?? (() => 0),
@@ -154,6 +155,45 @@ describe("CrashLoopBackOff (kuberuntime_manager.go doBackOff, pod_workers.go com
       "Started: Started container crashy-app",
     ]);
     await stopPod(local);
+  });
+});
+
+describe("the wall clock (lib/clock.ts: waits on the monotonic clock)", () => {
+  test("stepped back 60 s, then forward 60 s, during CrashLoopBackOff: the same kills, BackOffs and starts at the same monotonic instants", async () => {
+    const run = async (step: boolean) => {
+      const { local, events } = pod([container("crashy-app", { Liveness: probe({ terminationGracePeriodSeconds: 1 }) })], () => FAIL);
+      const t0 = performance.now();
+      local.start();
+      // The first step falls in the 20 s back-off, the second in the 40 s one.
+      await vi.advanceTimersByTimeAsync(30_000);
+      if (step) vi.setSystemTime(Date.now() - 60_000);
+      await vi.advanceTimersByTimeAsync(40_000);
+      if (step) vi.setSystemTime(Date.now() + 120_000);
+      await vi.advanceTimersByTimeAsync(70_000);
+      await stopPod(local);
+      return events.map((e) => ({ reason: e.reason, message: e.message, at: e.monotonicAt - t0 }));
+    };
+    const steady = await run(false);
+    const stepped = await run(true);
+    expect(steady.filter((e) => e.reason === "BackOff").length).toBeGreaterThanOrEqual(3);
+    expect(steady.filter((e) => e.reason === "Started").length).toBeGreaterThanOrEqual(5);
+    expect(stepped).toEqual(steady);
+  });
+
+  test("the pod's grace period is measured on the monotonic clock: a wall clock stepped forward while the app stops does not cut the sidecar's short", async () => {
+    const { local, fakes } = pod([container("sidecar", {}, true), container("crashy-app", {})], () => OK, { termMs: { "crashy-app": 10_000 }, grace: 30 });
+    local.start();
+    await vi.advanceTimersByTimeAsync(100);
+    const stopped = local.stop();
+    await vi.advanceTimersByTimeAsync(5_000);
+    vi.setSystemTime(Date.now() + 60_000);
+    await vi.advanceTimersByTimeAsync(60_000);
+    await stopped;
+    // The app took 10 s of the pod's 30: the sidecar has the 20 s left, not the 2 s minimum.
+    expect(fakes.stops.map((s) => [s.name, s.graceMs])).toEqual([
+      ["crashy-app", 30_000],
+      ["sidecar", 20_000],
+    ]);
   });
 });
 

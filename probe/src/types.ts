@@ -26,7 +26,7 @@ export type ProbeOutcome = {
 
 /** A probe run as the kit records and shows it (the worker's history, the sidecar's /api/status). */
 export type ProbeRecord = {
-  /** Epoch ms at which the probe started. */
+  /** Wall-clock epoch ms at which the probe started: for display (its beat runs on the monotonic clock). */
   at: number;
   /** "unknown": the probe errored (after its retries) and the kubelet threw the result away. */
   result: ProbeResult;

@@ -15,13 +15,17 @@ export type ContainerStatus = {
   /** The container instance: a new value after every restart (the kubelet's container ID). */
   id: string;
   running: boolean;
-  /** Epoch ms at which the running instance started. */
+  /**
+   * When the running instance started, on timers.monotonic(). worker.go measures the initial delay
+   * with time.Since(StartedAt), a wall-clock time from the runtime; we see the start in-process and
+   * keep the monotonic reading, so a wall-clock step neither cuts nor stretches the delay.
+   */
   startedAt: number;
   /** ContainerStatus.Started: its startup probe succeeded, or it has none. */
   started: boolean;
 };
 
-/** An event the prober recorded, with when. */
+/** An event the prober recorded, with when (wall-clock epoch ms, for display). */
 export type ProbeEvent = ProberEvent & { at: number };
 
 
@@ -41,9 +45,9 @@ export type WorkerState = {
   /** Probes that counted (not errored). */
   probes: number;
   running: boolean;
-  /** Epoch ms of the last probe start, or undefined before the first. */
+  /** Monotonic ms (timers.monotonic()) of the last probe start, or undefined before the first. */
   lastProbeAt: number | undefined;
-  /** Epoch ms of the loop's last beat, probe or not: the loop's own liveness. */
+  /** Monotonic ms of the loop's last beat, probe or not: the loop's own liveness. */
   lastTickAt: number | undefined;
 };
 
@@ -56,7 +60,7 @@ export type WorkerOptions = {
   results: ResultsManager;
   timers?: Timers;
   /**
-   * When the kubelet started (epoch ms). worker.go run(): a worker started within one period of it
+   * When the kubelet started (timers.monotonic()). worker.go run(): a worker started within one period of it
    * first sleeps a random part of the period, so probes do not all fire at once. Undefined: no sleep.
    */
   kubeletStartedAt?: number;
@@ -133,7 +137,7 @@ export function createProbeWorker(options: WorkerOptions): ProbeWorker {
       return false;
     }
     // "Probe disabled for InitialDelaySeconds", in whole seconds since the instance started.
-    if (Math.trunc((timers.now() - status.startedAt) / 1000) < spec.initialDelaySeconds) return false;
+    if (Math.trunc((timers.monotonic() - status.startedAt) / 1000) < spec.initialDelaySeconds) return false;
     // "Stop probing for startup once container has started" / "Disable other probes until
     // container has started."
     if (status.started ? type === "Startup" : type !== "Startup") return false;
@@ -168,12 +172,14 @@ export function createProbeWorker(options: WorkerOptions): ProbeWorker {
   async function tick(): Promise<void> {
     timer = undefined;
     if (!running) return;
-    lastTickAt = timers.now();
+    lastTickAt = timers.monotonic();
     if (beforeProbe()) {
       const id = containerId!;
       const controller = new AbortController();
+      // When it ran, for people (the record's `at`), and from when its duration counts.
       const at = timers.now();
-      lastProbeAt = at;
+      const began = timers.monotonic();
+      lastProbeAt = began;
       const done = runProbe(type, options.probe, controller.signal, (event) => options.onEvent?.({ ...event, at: timers.now() })).then((run) => {
         // A probe cancelled by stop() reports nothing.
         if (!run || controller.signal.aborted) return;
@@ -184,7 +190,7 @@ export function createProbeWorker(options: WorkerOptions): ProbeWorker {
           output: outcome.output,
           warning: Boolean(outcome.warning),
           statusCode: outcome.statusCode ?? 0,
-          durationSeconds: outcome.durationSeconds ?? (timers.now() - at) / 1000,
+          durationSeconds: outcome.durationSeconds ?? (timers.monotonic() - began) / 1000,
         };
         // "Prober error, throw away the result."
         if (!run.errored) {
@@ -201,10 +207,11 @@ export function createProbeWorker(options: WorkerOptions): ProbeWorker {
   }
 
   // One probe at a time on a fixed beat (Go's time.Ticker): a probe that overruns its period is
-  // followed at once by the next (the one tick the ticker keeps), then the beat resumes.
+  // followed at once by the next (the one tick the ticker keeps), then the beat resumes. The beat
+  // is kept on the monotonic clock, as Go's runtime timers are: a wall-clock step moves no probe.
   function schedule(): void {
     if (!running) return;
-    const now = timers.now();
+    const now = timers.monotonic();
     const due = lastTick + periodMs;
     if (due <= now) {
       lastTick = firstTick + Math.floor((now - firstTick) / periodMs) * periodMs;
@@ -221,12 +228,12 @@ export function createProbeWorker(options: WorkerOptions): ProbeWorker {
       running = true;
       // worker.go run(): "If kubelet restarted the probes could be started in rapid succession.
       // Let the worker wait for a random portion of tickerPeriod before probing."
-      const now = timers.now();
+      const now = timers.monotonic();
       const recent = options.kubeletStartedAt !== undefined && periodMs > now - options.kubeletStartedAt;
       const sleep = recent ? Math.floor((options.random ?? Math.random)() * periodMs) : 0;
       // The ticker starts after the sleep; the first doProbe comes at once, before its first tick.
       timer = timers.setTimeout(() => {
-        firstTick = lastTick = timers.now();
+        firstTick = lastTick = timers.monotonic();
         void tick();
       }, sleep);
     },

@@ -32,7 +32,7 @@ function scripted(script: string, type: ProbeType = "Liveness", options: Options
   const starts: number[] = [];
   let active = 0;
   let maxActive = 0;
-  const container: ContainerStatus = { id: "c1", running: true, startedAt: Date.now(), started: true };
+  const container: ContainerStatus = { id: "c1", running: true, startedAt: performance.now(), started: true };
   const results = createResultsManager((u) => updates.push(u));
   const { spec, ...rest } = options;
   const worker = createProbeWorker({
@@ -41,7 +41,7 @@ function scripted(script: string, type: ProbeType = "Liveness", options: Options
     status: () => ({ ...container }),
     results,
     probe: (signal) => {
-      starts.push(Date.now());
+      starts.push(performance.now());
       active++;
       maxActive = Math.max(maxActive, active);
       const outcome = outcomes[queue.shift() ?? "S"]!;
@@ -64,7 +64,7 @@ function scripted(script: string, type: ProbeType = "Liveness", options: Options
   const seen = () => letters(records.map((r) => r.result));
   const verdict = () => worker.state().result;
   /** A new instance of the container, started now. */
-  const restart = (id: string) => Object.assign(container, { id, running: true, startedAt: Date.now() });
+  const restart = (id: string) => Object.assign(container, { id, running: true, startedAt: performance.now() });
   return { worker, container, records, events, updates, starts, seen, verdict, restart, maxActive: () => maxActive };
 }
 
@@ -72,7 +72,7 @@ const letters = (results: ProbeResult[]) => results.map((r) => ({ success: "S", 
 
 describe("the probe worker's beat", () => {
   test("probes at once, then once per period", async () => {
-    const t0 = Date.now();
+    const t0 = performance.now();
     const { worker, starts } = scripted("");
     worker.start();
     await vi.advanceTimersByTimeAsync(3_500);
@@ -81,7 +81,7 @@ describe("the probe worker's beat", () => {
   });
 
   test("never runs two probes at once: a slow probe is followed at once, then the beat resumes", async () => {
-    const t0 = Date.now();
+    const t0 = performance.now();
     const { worker, starts, maxActive } = scripted("", "Liveness", {}, 2_500);
     worker.start();
     await vi.advanceTimersByTimeAsync(7_600);
@@ -94,7 +94,7 @@ describe("the probe worker's beat", () => {
   });
 
   test("a worker started within a period of the kubelet first sleeps a random part of the period (worker.go run)", async () => {
-    const t0 = Date.now();
+    const t0 = performance.now();
     const { worker, starts } = scripted("", "Liveness", { kubeletStartedAt: t0, random: () => 0.25, spec: { periodSeconds: 2 } });
     worker.start();
     await vi.advanceTimersByTimeAsync(5_000);
@@ -103,7 +103,7 @@ describe("the probe worker's beat", () => {
   });
 
   test("a worker started long after the kubelet does not sleep", async () => {
-    const t0 = Date.now();
+    const t0 = performance.now();
     const { worker, starts } = scripted("", "Liveness", { kubeletStartedAt: t0 - 60_000, random: () => 0.9 });
     worker.start();
     await vi.advanceTimersByTimeAsync(1_500);
@@ -112,11 +112,43 @@ describe("the probe worker's beat", () => {
   });
 
   test("no probe before the initial delay, counted in whole seconds from the instance's start", async () => {
-    const t0 = Date.now();
+    const t0 = performance.now();
     const { worker, starts } = scripted("", "Liveness", { spec: { initialDelaySeconds: 3 } });
     worker.start();
     await vi.advanceTimersByTimeAsync(4_500);
     expect(starts.map((s) => s - t0)).toEqual([3000, 4000]);
+    await worker.stop();
+  });
+
+  // vi.setSystemTime steps Date alone: performance.now(), which the worker's beat is kept on, runs
+  // on as a monotonic clock does, and pending timers keep their delays, as the runtime's do.
+  test("a wall clock stepped back or forward 60 s moves no probe; the records' times follow the wall clock", async () => {
+    const t0 = performance.now();
+    const { worker, starts, records } = scripted("", "Liveness", { spec: { initialDelaySeconds: 2 } });
+    worker.start();
+    await vi.advanceTimersByTimeAsync(2_500);
+    vi.setSystemTime(Date.now() - 60_000);
+    const steppedBack = Date.now();
+    await vi.advanceTimersByTimeAsync(2_000);
+    vi.setSystemTime(Date.now() + 120_000);
+    const steppedForward = Date.now();
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(starts.map((s) => s - t0)).toEqual([2000, 3000, 4000, 5000, 6000]);
+    expect(records.map((r) => r.at - records[0]!.at)).toEqual([0, 1000 - 60_000, 2000 - 60_000, 3000 + 60_000, 4000 + 60_000]);
+    expect(records[1]!.at).toBe(steppedBack + 500);
+    expect(records[3]!.at).toBe(steppedForward + 500);
+    expect(worker.state().probes).toBe(5);
+    await worker.stop();
+  });
+
+  test("the initial delay is counted on the monotonic clock: a wall clock stepped forward does not end it early", async () => {
+    const t0 = performance.now();
+    const { worker, starts } = scripted("", "Liveness", { spec: { initialDelaySeconds: 30 } });
+    worker.start();
+    await vi.advanceTimersByTimeAsync(1_000);
+    vi.setSystemTime(Date.now() + 60_000);
+    await vi.advanceTimersByTimeAsync(30_500);
+    expect(starts.map((s) => s - t0)).toEqual([30_000, 31_000]);
     await worker.stop();
   });
 

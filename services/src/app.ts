@@ -117,9 +117,9 @@ export function createApp({ config, clock, hostname, runtime, log = silent, onCr
     app,
     metrics,
     state,
-    /** Epoch ms of the start. */
+    /** Wall-clock epoch ms of the start. */
     startedAt: state.startedAt,
-    /** Epoch ms of the crash: CRASH_AFTER after the start, or earlier by POST /control/crash. */
+    /** Monotonic ms (clock.monotonic()) of the crash: CRASH_AFTER after the start, or earlier by POST /control/crash. */
     get crashAt() {
       return state.crashAt;
     },

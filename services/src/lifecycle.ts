@@ -60,12 +60,18 @@ export function startedEvent(config: Config): LogEvent {
 // setTimeout takes at most 2^31-1 ms (about 24.8 days); longer delays would fire at once.
 const MAX_DELAY_MS = 2 ** 31 - 1;
 
-/** Calls `fn` once at epoch ms `at`; returns a function that cancels it. */
-export function callAt(at: number, clock: Clock, fn: () => void): () => void {
+/**
+ * Calls `fn` once at `at` on clock.monotonic(); returns a function that cancels it. Read on the
+ * monotonic clock as setTimeout runs on it: a wall-clock step moves neither.
+ */
+export function callAt(at: number, clock: Pick<Clock, "monotonic">, fn: () => void): () => void {
   let timer: ReturnType<typeof setTimeout>;
+  // A timer may fire a little before its delay has passed by performance.now(): Node counts from
+  // the event loop's cached time, which lags. Not yet due: wait out the rest, so `fn` (the
+  // "crashed" line) never comes before the state it announces.
   const arm = () => {
-    const delay = at - clock.now();
-    timer = delay > MAX_DELAY_MS ? setTimeout(arm, MAX_DELAY_MS) : setTimeout(fn, Math.max(0, delay));
+    const delay = Math.min(MAX_DELAY_MS, Math.max(0, Math.ceil(at - clock.monotonic())));
+    timer = setTimeout(() => (clock.monotonic() >= at ? fn() : arm()), delay);
   };
   arm();
   return () => clearTimeout(timer);

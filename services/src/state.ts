@@ -16,27 +16,32 @@ export type CrashCause = "CRASH_AFTER" | "control";
 export type AppState = ReturnType<typeof createState>;
 
 export function createState(config: Config, clock: Clock) {
+  // The start as people and Prometheus read it (wall clock), and as it is measured from (monotonic):
+  // a wall-clock step neither brings the crash forward nor holds it back.
   const startedAt = clock.now();
+  const start = clock.monotonic();
   // Both count from the process start, so CRASH_AFTER means what it always has.
-  const startupEndsAt = startedAt + config.startupSeconds * 1000;
-  let crashAt = startedAt + config.crashAfterSeconds * 1000;
+  const startupEndsAt = start + config.startupSeconds * 1000;
+  let crashAt = start + config.crashAfterSeconds * 1000;
   let crashCause: CrashCause = "CRASH_AFTER";
   let unready = false;
   let failNext = 0;
 
   // One clock read: this runs on every request to / and /health.
   const phase = (): Phase => {
-    const now = clock.now();
+    const now = clock.monotonic();
     // A crash wins over starting: with CRASH_AFTER <= STARTUP_SECONDS the app never gets up.
     return now >= crashAt ? "crashed" : now < startupEndsAt ? "starting" : "up";
   };
 
   return {
-    /** Epoch ms of the start. */
+    /** Wall-clock epoch ms of the start: crashy_start_time_seconds and what is shown. */
     startedAt,
-    /** Epoch ms at which STARTUP_SECONDS end. */
+    /** The start on clock.monotonic(): what uptime is measured from. */
+    start,
+    /** Monotonic ms at which STARTUP_SECONDS end. */
     startupEndsAt,
-    /** Epoch ms of the crash, to come or past; moves earlier when POST /control/crash comes first. */
+    /** Monotonic ms of the crash, to come or past; moves earlier when POST /control/crash comes first. */
     get crashAt() {
       return crashAt;
     },
@@ -52,9 +57,9 @@ export function createState(config: Config, clock: Clock) {
       return failNext;
     },
     phase,
-    isCrashed: () => clock.now() >= crashAt,
+    isCrashed: () => clock.monotonic() >= crashAt,
     /** STARTUP_SECONDS are over (crashed or not). */
-    isStarted: () => clock.now() >= startupEndsAt,
+    isStarted: () => clock.monotonic() >= startupEndsAt,
     readiness(): Readiness {
       const now = phase();
       if (now !== "up") return now;
@@ -62,7 +67,7 @@ export function createState(config: Config, clock: Clock) {
     },
     /** Crashes now; false if the app had crashed already, which changes nothing. */
     crash(): boolean {
-      const now = clock.now();
+      const now = clock.monotonic();
       if (now >= crashAt) return false;
       crashAt = now;
       crashCause = "control";

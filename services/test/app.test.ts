@@ -3,10 +3,23 @@ import { createLogger } from "../../lib/log.ts";
 import { createApp } from "../src/app.ts";
 import { CRASH_MODES, loadConfig, type CrashMode } from "../src/config.ts";
 
-/** A clock the test moves by hand: crossing the crash needs no sleeping. */
+/**
+ * A clock the test moves by hand: crossing the crash needs no sleeping. `advance` moves both
+ * readings; `step` moves the wall clock alone, as NTP or an admin does. The monotonic origin is not
+ * the epoch, as performance.now()'s is not.
+ */
 function fakeClock(start = Date.UTC(2026, 0, 1)) {
-  let now = start;
-  return { now: () => now, advance: (ms: number) => void (now += ms) };
+  let wall = start;
+  let monotonic = 12_345.5;
+  return {
+    now: () => wall,
+    monotonic: () => monotonic,
+    advance(ms: number) {
+      wall += ms;
+      monotonic += ms;
+    },
+    step: (ms: number) => void (wall += ms),
+  };
 }
 
 function setup(crashMode: CrashMode = "error", crashAfter = "60") {
@@ -374,6 +387,45 @@ describe("STARTUP_SECONDS", () => {
 });
 
 const CONTROL_PATHS = ["/control", "/control/crash", "/control/unready", "/control/ready", "/control/fail", "/control/fail?count=3"];
+
+describe("the wall clock (lib/clock.ts): stepped, it moves no crash and no start-up", () => {
+  it.each([
+    ["back", -60_000],
+    ["forward", 60_000],
+  ])("stepped %s 60 s: up until exactly CRASH_AFTER and STARTUP_SECONDS of monotonic time, then crashed", async (_name, step) => {
+    const { clock, answer } = setupWith({ STARTUP_SECONDS: "5", CRASH_AFTER: "30" });
+    clock.advance(1_000);
+    clock.step(step);
+    clock.advance(3_999);
+    expect((await answer("/health")).status).toBe(503);
+    clock.advance(1);
+    expect((await answer("/health")).status).toBe(200);
+    clock.step(-step);
+    clock.advance(24_999);
+    expect(await answer("/health")).toEqual({ status: 200, body: "200 OK\n" });
+    clock.advance(1);
+    expect(await answer("/health")).toEqual({ status: 500, body: "500 Internal Server Error\n" });
+    clock.step(step);
+    clock.advance(2_500);
+    expect((await answer("/")).body).toContain("I crashed 2.50 seconds ago");
+  });
+
+  it("GET /control shows instants as the wall clock reads now and uptime on the monotonic clock; the start time stays when it was", async () => {
+    const { request, clock, metrics } = setupWith({ CONTROL: "true", STARTUP_SECONDS: "5", CRASH_AFTER: "60" });
+    clock.advance(1_000);
+    clock.step(-60_000);
+    clock.advance(234);
+    expect(await (await request("/control")).json()).toMatchObject({
+      phase: "starting",
+      startTime: AT(0),
+      startupEndsAt: AT(5_000 - 60_000),
+      crashAt: AT(60_000 - 60_000),
+      uptimeSeconds: 1.234,
+    });
+    // Prometheus reads the start on the wall clock, as it was at the start.
+    expect(await metrics()).toContain(`crashy_start_time_seconds ${Date.UTC(2026, 0, 1) / 1000}\n`);
+  });
+});
 
 describe("the control API when off (the default)", () => {
   it.each<Record<string, string>>([{}, { CONTROL: "false" }])("answers every control path and method 404, exactly as an unknown path (%j)", async (env) => {

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { createApp } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
 import { callAt, crashEvent, startedEvent, startEvent } from "../src/lifecycle.ts";
 import { VERSION } from "../../lib/version.ts";
@@ -10,7 +11,7 @@ describe("callAt", () => {
   it("calls at the given instant and not before", () => {
     vi.useFakeTimers({ now: 1_000 });
     const fn = vi.fn();
-    callAt(3_500, { now: () => Date.now() }, fn);
+    callAt(performance.now() + 2_500, { monotonic: () => performance.now() }, fn);
     vi.advanceTimersByTime(2_499);
     expect(fn).not.toHaveBeenCalled();
     vi.advanceTimersByTime(1);
@@ -21,17 +22,34 @@ describe("callAt", () => {
     vi.useFakeTimers({ now: 0 });
     const fn = vi.fn();
     const thirtyDays = 30 * 24 * 3600 * 1000;
-    callAt(thirtyDays, { now: () => Date.now() }, fn);
+    callAt(performance.now() + thirtyDays, { monotonic: () => performance.now() }, fn);
     vi.advanceTimersByTime(thirtyDays - 1);
     expect(fn).not.toHaveBeenCalled();
     vi.advanceTimersByTime(1);
     expect(fn).toHaveBeenCalledOnce();
   });
 
+  it("a timer that fires before the monotonic clock reaches the instant waits out the rest: no \"crashed\" line while /health still answers 200", async () => {
+    vi.useFakeTimers({ now: 0 });
+    // Node starts a timer's delay from the event loop's cached time, which may lag performance.now().
+    let lag = 0;
+    const monotonic = () => performance.now() - lag;
+    const crashy = createApp({ config: loadConfig({ CRASH_AFTER: "1" }), clock: { now: () => Date.now(), monotonic }, hostname: "h", runtime: "t" });
+    const fired: boolean[] = [];
+    callAt(crashy.crashAt, { monotonic }, () => void fired.push(crashy.isCrashed()));
+    await vi.advanceTimersByTimeAsync(999);
+    // The timer's 1,000 ms are up, but the monotonic clock has 3 ms to go.
+    lag = 3;
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fired).toEqual([]);
+    await vi.advanceTimersByTimeAsync(3);
+    expect(fired).toEqual([true]);
+  });
+
   it("can be cancelled", () => {
     vi.useFakeTimers({ now: 0 });
     const fn = vi.fn();
-    const cancel = callAt(100, { now: () => Date.now() }, fn);
+    const cancel = callAt(performance.now() + 100, { monotonic: () => performance.now() }, fn);
     cancel();
     vi.advanceTimersByTime(1_000);
     expect(fn).not.toHaveBeenCalled();

@@ -11,15 +11,16 @@ function sample(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-// Only Date is faked: prom-client's collectors and the app use real timers and promises.
-beforeEach(() => vi.useFakeTimers({ toFake: ["Date"] }));
+// Only the clocks are faked (the cache's age is on performance.now()): prom-client's collectors and
+// the app use real timers and promises.
+beforeEach(() => vi.useFakeTimers({ toFake: ["Date", "performance"] }));
 afterEach(() => vi.useRealTimers());
 
 describe("the app's /metrics with Node's process metrics", () => {
   function nodeApp() {
     const crashy = createApp({
       config: loadConfig({ CRASH_AFTER: "60" }),
-      clock: { now: () => Date.now() },
+      clock: { now: () => Date.now(), monotonic: () => performance.now() },
       hostname: "h",
       runtime: "node",
     });
@@ -34,8 +35,8 @@ describe("the app's /metrics with Node's process metrics", () => {
     expect(cpu).toBeGreaterThanOrEqual(0);
 
     // Real CPU time passes, but within the second the process metrics are served as collected.
-    const burnUntil = performance.now() + 30;
-    while (performance.now() < burnUntil);
+    const burnUntil = process.hrtime.bigint() + 30_000_000n;
+    while (process.hrtime.bigint() < burnUntil);
     const second = await scrape();
     expect(sample(second, "process_cpu_seconds_total")).toBe(cpu);
     expect(sample(second, 'http_requests_total{method="GET",route="/metrics",status="200"}')).toBe(1);

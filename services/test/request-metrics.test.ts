@@ -12,7 +12,7 @@ const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 
 function metrics() {
   const config = loadConfig({});
-  return createMetrics({ config, runtime: "test", state: createState(config, { now: () => Date.UTC(2026, 0, 1) }) });
+  return createMetrics({ config, runtime: "test", state: createState(config, { now: () => Date.UTC(2026, 0, 1), monotonic: () => 0 }) });
 }
 
 /** The lines of the request metrics only. */

@@ -92,7 +92,7 @@ const request = fc.record({ path, method, headers, body, mode: fc.constantFrom(.
 
 function clockAt(start: number) {
   let now = start;
-  return { now: () => now, set: (at: number) => void (now = at) };
+  return { now: () => now, monotonic: () => now, set: (at: number) => void (now = at) };
 }
 
 /** Settles with the answer, or with "none" if none comes within `ms`: a bound on every request. */

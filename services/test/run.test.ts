@@ -288,3 +288,32 @@ describe("run", () => {
     ]);
   });
 });
+
+// vi.setSystemTime steps Date alone: performance.now() runs on, as a monotonic clock does, and
+// pending timers keep their delays, as the runtime's do (issue 14: stepped back 60 s, the app
+// logged "crashed" and /health stayed 200 a minute more; stepped forward, it crashed at once).
+describe("the wall clock stepped back or forward (lib/clock.ts)", () => {
+  it.each([
+    ["back", -60_000],
+    ["forward", 60_000],
+  ])("stepped %s 60 s: the crash comes at CRASH_AFTER of monotonic time, /health switches as it is logged, the line has the wall clock's time", async (_name, step) => {
+    const fake = fakeRuntime({ CRASH_AFTER: "30", STARTUP_SECONDS: "5", LOG_FORMAT: "json" });
+    run(fake.runtime);
+    const health = async () => (await fake.served().fetch(new Request("http://x/health"))).status;
+    const logged = () => fake.stdout.map((l) => JSON.parse(l) as { time: string; msg: string });
+    await vi.advanceTimersByTimeAsync(1_000);
+    vi.setSystemTime(Date.now() + step);
+    await vi.advanceTimersByTimeAsync(3_999);
+    expect(await health()).toBe(503);
+    expect(logged()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await health()).toBe(200);
+    expect(logged().map((l) => l.msg)).toEqual([expect.stringMatching(/^started after 5 s/)]);
+    await vi.advanceTimersByTimeAsync(24_999);
+    expect(await health()).toBe(200);
+    expect(logged()).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(logged().at(-1)).toMatchObject({ time: new Date(1_000_000 + 30_000 + step).toISOString(), msg: expect.stringMatching(/^crashed after 30 s/) });
+    expect(await health()).toBe(500);
+  });
+});

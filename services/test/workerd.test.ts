@@ -39,7 +39,7 @@ describe("CRASH_MODE=hang with holdMs, as on workerd", () => {
   afterEach(() => vi.useRealTimers());
 
   it("holds a request until holdMs, then releases it, uncounted, with nothing left in flight", async () => {
-    const crashy = createApp({ config: loadConfig({ CRASH_AFTER: "0", CRASH_MODE: "hang" }), clock: { now: () => 0 }, hostname: "h", runtime: "workerd", holdMs: 1_000 });
+    const crashy = createApp({ config: loadConfig({ CRASH_AFTER: "0", CRASH_MODE: "hang" }), clock: { now: () => 0, monotonic: () => 0 }, hostname: "h", runtime: "workerd", holdMs: 1_000 });
     let settled = false;
     void Promise.resolve(crashy.app.request("/health")).then(() => (settled = true));
     const inFlight = async () => /^http_requests_in_flight (\d+)$/m.exec(await (await crashy.app.request("/metrics")).text())?.[1];
@@ -54,7 +54,7 @@ describe("CRASH_MODE=hang with holdMs, as on workerd", () => {
   });
 
   it("holds for ever without holdMs, until the client goes away (the other runtimes)", async () => {
-    const crashy = createApp({ config: loadConfig({ CRASH_AFTER: "0", CRASH_MODE: "hang" }), clock: { now: () => 0 }, hostname: "h", runtime: "node" });
+    const crashy = createApp({ config: loadConfig({ CRASH_AFTER: "0", CRASH_MODE: "hang" }), clock: { now: () => 0, monotonic: () => 0 }, hostname: "h", runtime: "node" });
     const client = new AbortController();
     let settled = false;
     void Promise.resolve(crashy.app.request("/health", { signal: client.signal })).then(() => (settled = true), () => (settled = true));

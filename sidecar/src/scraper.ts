@@ -150,7 +150,7 @@ export type ScraperOptions = {
 export type Scraper = {
   start(): void;
   stop(): Promise<void>;
-  /** Epoch ms of the last scrape start, undefined before the first. */
+  /** Monotonic ms (timers.monotonic()) of the last scrape start, undefined before the first. */
   lastScrapeAt(): number | undefined;
   running(): boolean;
 };
@@ -169,7 +169,8 @@ export function createScraper(options: ScraperOptions): Scraper {
   async function tick(): Promise<void> {
     timer = undefined;
     if (!running) return;
-    const began = timers.now();
+    // The beat on the monotonic clock; the result's `at` (when, for people) on the wall clock.
+    const began = timers.monotonic();
     last = began;
     const controller = new AbortController();
     const done = scrape(options.url, timeoutSeconds, controller.signal).then((result) => {
@@ -183,7 +184,7 @@ export function createScraper(options: ScraperOptions): Scraper {
     await done;
     current = undefined;
     if (!running) return;
-    const wait = Math.max(0, began + options.intervalSeconds * 1000 - timers.now());
+    const wait = Math.max(0, began + options.intervalSeconds * 1000 - timers.monotonic());
     timer = timers.setTimeout(() => void tick(), wait);
   }
 

@@ -88,9 +88,14 @@ export function createSidecar({ config, timers = systemTimers, probers = {}, onE
 
   // The app container as the sidecar can know it: an instance is a start time seen in its metrics.
   // Before the first scrape (or with scraping off) the instance is the one running when we started.
+  // Its startedAt is on timers.monotonic(), for the initial delays (worker.ts ContainerStatus).
   let instance = 0;
-  const container = { id: "instance-0", running: true, startedAt: timers.now() };
+  const container = { id: "instance-0", running: true, startedAt: timers.monotonic() };
   let restartPendingFor: "Liveness" | "Startup" | undefined;
+  // The app's start time is the app's wall clock, the only one two processes share: it becomes a
+  // monotonic instant once, when read, as "so long ago". A start that reads as still to come (the
+  // two clocks disagree) counts as now.
+  const monotonicOf = (wallMs: number) => timers.monotonic() - Math.max(0, timers.now() - wallMs);
   const newInstance = (startedAtMs: number) => {
     container.id = `instance-${++instance}`;
     container.running = true;
@@ -124,7 +129,7 @@ export function createSidecar({ config, timers = systemTimers, probers = {}, onE
     container.running = false;
     restartPendingFor = type;
     // Without scraping, no restart can be seen: take it as done at once rather than hold forever.
-    if (!scraper) newInstance(timers.now());
+    if (!scraper) newInstance(timers.monotonic());
   }
 
   const units: ProbeUnit[] = config.probes.map((probe) => {
@@ -161,7 +166,7 @@ export function createSidecar({ config, timers = systemTimers, probers = {}, onE
         timers,
         onScrape(result) {
           // The first start time read is when the instance we began with started, for the initial delays.
-          if (result.ok && instance === 0 && counts.scrapesOk === 0) container.startedAt = Math.round(result.startTimeSeconds * 1000);
+          if (result.ok && instance === 0 && counts.scrapesOk === 0) container.startedAt = monotonicOf(Math.round(result.startTimeSeconds * 1000));
           lastScrape = result;
           if (result.ok) counts.scrapesOk++;
           else counts.scrapesFailed++;
@@ -174,7 +179,7 @@ export function createSidecar({ config, timers = systemTimers, probers = {}, onE
           metrics.recordRestart(restart);
           const startedMs = Math.round(restart.startTimeSeconds * 1000);
           // A new container ID for the workers: each takes its initial result again and resumes.
-          newInstance(startedMs);
+          newInstance(monotonicOf(startedMs));
           log({ at: startedMs, type: "Normal", reason: "Started", message: `Started container ${config.containerName}` });
         },
       })
@@ -184,7 +189,7 @@ export function createSidecar({ config, timers = systemTimers, probers = {}, onE
   function waitingOf(unit: ProbeUnit): ProbeWait | undefined {
     const state = unit.worker.state();
     if (!container.running || (state.onHold && state.containerId === container.id)) return "restart";
-    if (Math.trunc((timers.now() - container.startedAt) / 1000) < unit.config.initialDelaySeconds) return "initial-delay";
+    if (Math.trunc((timers.monotonic() - container.startedAt) / 1000) < unit.config.initialDelaySeconds) return "initial-delay";
     const started = isStarted();
     if (started && unit.config.type === "Startup") return "done";
     if (!started && unit.config.type !== "Startup") return "startup";
@@ -230,7 +235,7 @@ export function createSidecar({ config, timers = systemTimers, probers = {}, onE
   return {
     metrics,
     start() {
-      startedAt = timers.now();
+      startedAt = timers.monotonic();
       for (const unit of units) unit.worker.start();
       scraper?.start();
     },
@@ -246,10 +251,12 @@ export function createSidecar({ config, timers = systemTimers, probers = {}, onE
         if (!state.running) return { ok: false, reason: `${name} is not running` };
         // A beat is due every period; a probe in flight (with its retries) may hold it up to its timeouts.
         const { periodSeconds, timeoutSeconds } = unit.config;
+        // Monotonic, as the loops' beats: a wall-clock step is no stuck loop.
         const since = state.lastTickAt ?? startedAt;
         const allowedMs = (2 * periodSeconds + 3 * timeoutSeconds + 1) * 1000;
-        if (timers.now() - since > allowedMs) {
-          return { ok: false, reason: `${name} has not run for ${((timers.now() - since) / 1000).toFixed(1)} s` };
+        const waited = timers.monotonic() - since;
+        if (waited > allowedMs) {
+          return { ok: false, reason: `${name} has not run for ${(waited / 1000).toFixed(1)} s` };
         }
       }
       if (scraper && !scraper.running()) return { ok: false, reason: "the scrape loop is not running" };

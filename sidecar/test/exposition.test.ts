@@ -12,7 +12,7 @@ describe("parseExposition", () => {
   test("reads the app's real /metrics text, every sample prom-client reports", async () => {
     const startedAt = 1_764_198_693_123;
     const config = { port: 8080, host: "0.0.0.0", crashAfterSeconds: 60, crashMode: "error", logFormat: "text", startupSeconds: 0, control: true } as const;
-    const metrics = createMetrics({ config, runtime: "node", state: createState(config, { now: () => startedAt }) });
+    const metrics = createMetrics({ config, runtime: "node", state: createState(config, { now: () => startedAt, monotonic: () => 0 }) });
     registerNodeProcessMetrics(metrics.registry);
     metrics.observe("GET", "/health", 200, 0.002);
     const samples = parseExposition(await metrics.registry.metrics());

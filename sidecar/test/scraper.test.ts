@@ -1,7 +1,7 @@
 // Restart detection against real local servers that play the app's /metrics.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { freePort } from "../../test/processes.ts";
 import { createRestartDetector, createScraper, MAX_SCRAPE_BYTES, scrapeStartTime, type Restart, type ScrapeResult } from "../src/scraper.ts";
 
@@ -99,6 +99,36 @@ describe("restart detection", () => {
     const count = scrapes.length;
     await new Promise((r) => setTimeout(r, 150));
     expect(scrapes.length).toBe(count);
+  });
+
+  test("a wall clock stepped back or forward 60 s keeps the scrape interval; each result's time is the wall clock's", async () => {
+    // vi.setSystemTime steps Date alone; performance.now() runs on, as a monotonic clock does.
+    vi.useFakeTimers({ now: new Date("2026-01-01T00:00:00Z"), toFake: ["Date", "setTimeout", "clearTimeout", "performance"] });
+    try {
+      const began: number[] = [];
+      const results: ScrapeResult[] = [];
+      const scraper = createScraper({
+        url: "http://127.0.0.1:1/metrics",
+        intervalSeconds: 5,
+        scrape: async () => {
+          began.push(performance.now());
+          return { ok: true, at: Date.now(), durationSeconds: 0, startTimeSeconds: 1 };
+        },
+        onScrape: (r) => results.push(r),
+      });
+      const t0 = performance.now();
+      scraper.start();
+      await vi.advanceTimersByTimeAsync(6_000);
+      vi.setSystemTime(Date.now() - 60_000);
+      await vi.advanceTimersByTimeAsync(5_000);
+      vi.setSystemTime(Date.now() + 120_000);
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(began.map((t) => t - t0)).toEqual([0, 5_000, 10_000, 15_000]);
+      expect(results.map((r) => r.at - results[0]!.at)).toEqual([0, 5_000, 10_000 - 60_000, 15_000 + 60_000]);
+      await scraper.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   test("stop() does not wait for a hung scrape", async () => {

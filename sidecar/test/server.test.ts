@@ -292,7 +292,7 @@ describe("sidecar endpoints", () => {
   });
 
   test("/healthz stays 200 through a long initial delay, and names the probe loop that is stuck", async () => {
-    vi.useFakeTimers({ now: new Date("2026-01-01T00:00:00Z"), toFake: ["Date", "setTimeout", "clearTimeout"] });
+    vi.useFakeTimers({ now: new Date("2026-01-01T00:00:00Z"), toFake: ["Date", "setTimeout", "clearTimeout", "performance"] });
     try {
       const config = loadConfig({
         LIVENESS_PROBE_URL: `${base()}/health`,
@@ -324,6 +324,50 @@ describe("sidecar endpoints", () => {
       expect(stuck.status).toBe(503);
       expect(await stuck.text()).toMatch(/^not ok: the readiness probe loop has not run for \d+\.\d s\n$/);
       release();
+      await sidecar.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  // vi.setSystemTime steps Date alone: performance.now() runs on, as a monotonic clock does, and
+  // pending timers keep their delays, as the runtime's do (issue 14: stepped back 60 s, the
+  // sidecar stopped probing for good).
+  test("a wall clock stepped back, then forward, 60 s: the probes keep their period and initial delay, /healthz stays 200, shown times follow the wall clock", async () => {
+    vi.useFakeTimers({ now: new Date("2026-01-01T00:00:00Z"), toFake: ["Date", "setTimeout", "clearTimeout", "performance"] });
+    try {
+      const config = loadConfig({
+        LIVENESS_PROBE_URL: `${base()}/health`,
+        LIVENESS_PROBE_PERIOD_SECONDS: "1",
+        LIVENESS_PROBE_INITIAL_DELAY_SECONDS: "5",
+        METRICS_URL: "",
+      });
+      const quick = async () => ({ result: "success" as const, output: "", statusCode: 200, durationSeconds: 0 });
+      const sidecar = createSidecar({ config, probers: { Liveness: quick } });
+      const server = createSidecarServer(sidecar, page);
+      const healthz = async () => (await server.request("/healthz")).status;
+      const history = () => probe(sidecar.status(), "Liveness").history;
+      sidecar.start();
+      await vi.advanceTimersByTimeAsync(2_000);
+      vi.setSystemTime(Date.now() - 60_000);
+      await vi.advanceTimersByTimeAsync(2_500);
+      expect(probe(sidecar.status(), "Liveness").verdict.waiting).toBe("initial-delay");
+      expect(history()).toHaveLength(0);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(history()).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(30_000);
+      expect(history()).toHaveLength(31);
+      expect(await healthz()).toBe(200);
+      vi.setSystemTime(Date.now() + 120_000);
+      await vi.advanceTimersByTimeAsync(30_000);
+      expect(history()).toHaveLength(61);
+      expect(await healthz()).toBe(200);
+      // Shown times are the wall clock's: the last probe half a second ago, the gap across the step 61 s.
+      const status = sidecar.status();
+      const times = probe(status, "Liveness").history.map((r) => r.at);
+      expect(status.now).toBe(Date.now());
+      expect(status.now - times.at(-1)!).toBe(500);
+      expect(times[31]! - times[30]!).toBe(121_000);
       await sidecar.stop();
     } finally {
       vi.useRealTimers();

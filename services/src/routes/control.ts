@@ -4,6 +4,7 @@
 // is also the answer, for the person at curl.
 import type { Context } from "hono";
 import { z } from "zod";
+import { wallTimeOf } from "../../../lib/clock.ts";
 import type { LogFields } from "../../../lib/log.ts";
 import { crashOutcome } from "../lifecycle.ts";
 import type { ControlAction, Readiness } from "../state.ts";
@@ -36,9 +37,11 @@ function act(c: Context, deps: RouteDeps, action: ControlAction, level: "info" |
 
 /** GET /control: the state, as JSON. */
 export function showControl({ config, clock, state }: RouteDeps): Handler {
+  // Instants are kept on the monotonic clock; shown as the wall clock reads now (lib/clock.ts).
   const iso = (ms: number) => new Date(ms).toISOString();
+  const wall = (at: number) => iso(wallTimeOf(at, clock));
   return (c) => {
-    const now = clock.now();
+    const now = clock.monotonic();
     const readiness = state.readiness();
     const body = {
       // What /ready answers: ready (200), or why not (503).
@@ -58,9 +61,9 @@ export function showControl({ config, clock, state }: RouteDeps): Handler {
       // What crashes (or crashed) the app at crashAt: the schedule, or POST /control/crash.
       crashCause: state.crashCause,
       startTime: iso(state.startedAt),
-      startupEndsAt: iso(state.startupEndsAt),
-      crashAt: iso(state.crashAt),
-      uptimeSeconds: seconds(now - state.startedAt),
+      startupEndsAt: wall(state.startupEndsAt),
+      crashAt: wall(state.crashAt),
+      uptimeSeconds: seconds(now - state.start),
     };
     return c.body(`${JSON.stringify(body, null, 2)}\n`, 200, { "content-type": "application/json" });
   };
@@ -72,13 +75,13 @@ export function crashNow(deps: RouteDeps): Handler {
   return (c) => {
     if (!state.crash()) {
       const cause = state.crashCause === "control" ? "POST /control/crash" : "CRASH_AFTER";
-      const ago = clock.now() - state.crashAt;
+      const ago = clock.monotonic() - state.crashAt;
       return act(c, deps, "crash", "info", `POST /control/crash: crashed already, ${secondsText(ago)} s ago (${cause})`, {
         crashed: false,
         crash_cause: state.crashCause,
       });
     }
-    const after = state.crashAt - state.startedAt;
+    const after = state.crashAt - state.start;
     const msg = `POST /control/crash: crashed after ${secondsText(after)} s: ${crashOutcome(config.crashMode)}`;
     const answer = act(c, deps, "crash", "warn", msg, { crashed: true, uptime_seconds: seconds(after), crash_mode: config.crashMode });
     deps.onCrash();

@@ -10,10 +10,10 @@ export function home({ config, clock, state, greeting, holdMs }: RouteDeps): Han
       case "up":
         return c.body(up, 200, TEXT);
       case "starting":
-        return c.body(`${greeting}I'm still starting up, ${seconds(state.startupEndsAt - clock.now())} seconds to go (STARTUP_SECONDS=${config.startupSeconds})\n`, 503, TEXT);
+        return c.body(`${greeting}I'm still starting up, ${seconds(state.startupEndsAt - clock.monotonic())} seconds to go (STARTUP_SECONDS=${config.startupSeconds})\n`, 503, TEXT);
       case "crashed":
         if (config.crashMode === "hang") return hang(c, holdMs);
-        return c.body(`${greeting}I crashed ${seconds(clock.now() - state.crashAt)} seconds ago, sorry about that :(\n`, 500, TEXT);
+        return c.body(`${greeting}I crashed ${seconds(clock.monotonic() - state.crashAt)} seconds ago, sorry about that :(\n`, 500, TEXT);
     }
   };
 }
