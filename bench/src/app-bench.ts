@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cpuSeconds, rssBytes } from "./proc.ts";
 import type { Row } from "./report.ts";
-import { firstOk, freePort, getStatus, launch, npmScript, sleep, type Proc } from "./spawn.ts";
+import { firstOk, freePort, getStatus, launch, npmScript, scriptProgram, sleep, type Proc } from "./spawn.ts";
 import { median } from "./stats.ts";
 import { runWrk, type LoadResult } from "./wrk.ts";
 
@@ -31,10 +31,9 @@ export type AppBenchOptions = {
 const ENV = { HOST: "127.0.0.1", HOSTNAME: "crashy-bench", CRASH_AFTER: "86400", CRASH_MODE: "error" };
 
 const DENO = "node_modules/.bin/deno";
-const APP = "dist/bundle/app.mjs";
 
 function argv(key: ServerKey, metricsFile?: string): string[] {
-  if (key === "node") return ["node", APP]; // the bundle `npm run app` and the image run
+  if (key === "node") return scriptProgram("app"); // the bundle and heap flags `npm run app` and the image run
   if (key === "bare") return ["node", "dist/bench/src/bare-server.js"];
   if (key === "bareDeno") {
     const read = metricsFile ? [`--allow-read=${metricsFile}`] : [];

@@ -8,7 +8,7 @@
 import { execFile, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, test, type ExpectStatic } from "vitest";
+import { afterAll, beforeAll, describe, expect, test, type ExpectStatic } from "vitest";
 import { sleep } from "../../test/processes.ts";
 import { find, render, ROOT, type Obj } from "./kube.ts";
 
@@ -217,6 +217,20 @@ afterAll(async () => {
   console.log(figures.join("\n"));
   if (process.env.CRASHY_ABUSE_FIGURES) writeFileSync(process.env.CRASHY_ABUSE_FIGURES, `${figures.join("\n")}\n`);
 }, 60_000);
+
+/** The V8 heap flags in a command line, Deno's --v8-flags= list opened up. */
+const heapFlags = (argv: string[]) =>
+  argv.flatMap((w) => (w.startsWith("--v8-flags=") ? w.slice("--v8-flags=".length).split(",") : [w])).filter((w) => /^--max-(old|semi)-space-size=/.test(w));
+
+test("the images run with the heap flags of npm run app, app:deno and sidecar (the bench's launchers)", async () => {
+  const pkg = JSON.parse(readFileSync(`${ROOT}/package.json`, "utf8")) as { scripts: Record<string, string> };
+  for (const [image, script] of [[APP, "app"], [APP_DENO, "app:deno"], [SIDECAR, "sidecar"]] as const) {
+    const cmd = JSON.parse(await docker("image", "inspect", "-f", "{{json .Config.Cmd}}", image)) as string[];
+    const flags = heapFlags(pkg.scripts[script]!.split(/\s+/));
+    expect(flags, script).toHaveLength(2);
+    expect(heapFlags(cmd), image).toEqual(flags);
+  }
+});
 
 // The two app images at once: each has half a CPU, and the machine has two.
 describe.concurrent("the images under abuse, with the manifest's limits", () => {
