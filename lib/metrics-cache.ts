@@ -96,3 +96,39 @@ export async function renderMetrics(registry: Registry): Promise<string> {
   const texts = await Promise.all(parts);
   return `${texts.filter((text) => text !== undefined).join("\n\n")}\n`;
 }
+
+/** How old a /metrics text may be when served again: a burst of scrapes then costs one rendering a second. */
+export const METRICS_MAX_AGE_MS = 1000;
+
+export type SharedRenderOptions = {
+  /** 0: only scrapes that arrive while a rendering runs share it. */
+  maxAgeMs?: number;
+  /** Milliseconds on a steady (monotonic) scale; injected so tests can move time by hand. */
+  now?: () => number;
+};
+
+/**
+ * `render`, shared: scrapes that arrive while a rendering runs get its text, and so do those that
+ * arrive within `maxAgeMs` of its start (so a text is at most that old in what it says). A burst
+ * of 256 scrapes renders once instead of 256 times; scrapes further apart each get a new text.
+ */
+export function sharedRender(render: () => Promise<string>, options: SharedRenderOptions = {}): () => Promise<string> {
+  const maxAgeMs = options.maxAgeMs ?? METRICS_MAX_AGE_MS;
+  const now = options.now ?? (() => performance.now());
+  let last: { text: Promise<string>; at: number } | undefined;
+  let rendering: Promise<string> | undefined;
+  return () => {
+    if (rendering) return rendering;
+    if (last && now() - last.at < maxAgeMs) return last.text;
+    const at = now();
+    const text = render();
+    rendering = text;
+    const settle = () => (rendering = undefined);
+    // A failed rendering is not kept: the next scrape tries again.
+    text.then(() => {
+      settle();
+      last = { text, at };
+    }, settle);
+    return text;
+  };
+}

@@ -27,6 +27,8 @@ export type AppOptions = {
   log?: Logger;
   /** Called when POST /control/crash crashes the app, once answered: the entry ends the process with CRASH_MODE=exit. */
   onCrash?: () => void;
+  /** How old a /metrics text may be when served again (run.ts: 1 s); 0, the default, shares only renderings in progress. */
+  metricsMaxAgeMs?: number;
 };
 
 export type CrashyApp = ReturnType<typeof createApp>;
@@ -35,7 +37,7 @@ type Route = { method: "GET" | "POST"; path: string; handler: Handler };
 
 const silent: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 
-export function createApp({ config, clock, hostname, runtime, log = silent, onCrash = () => {} }: AppOptions) {
+export function createApp({ config, clock, hostname, runtime, log = silent, onCrash = () => {}, metricsMaxAgeMs = 0 }: AppOptions) {
   const state = createState(config, clock);
   const metrics = createMetrics({ config, runtime, state });
   const greeting = `Hi, my name is ${hostname} and I'm a crashy app...\n`;
@@ -47,7 +49,7 @@ export function createApp({ config, clock, hostname, runtime, log = silent, onCr
     { method: "GET", path: "/", handler: home(deps) },
     { method: "GET", path: "/health", handler: health(deps) },
     { method: "GET", path: "/ready", handler: ready(deps) },
-    { method: "GET", path: "/metrics", handler: metricsRoute(deps) },
+    { method: "GET", path: "/metrics", handler: metricsRoute(deps, metricsMaxAgeMs) },
     ...(config.control
       ? ([
           { method: "GET", path: "/control", handler: showControl(deps) },
@@ -63,7 +65,7 @@ export function createApp({ config, clock, hostname, runtime, log = silent, onCr
   // The Allow header of each path: GET brings HEAD, which Hono answers from the GET handler.
   const allow = new Map<string, string>();
   for (const { method, path, handler } of routes) {
-    app.on(method, path, handler);
+    app.on(method, path, method === "GET" ? sizedForHead(handler) : handler);
     allow.set(path, method === "GET" ? "GET, HEAD" : method);
   }
 
@@ -118,4 +120,22 @@ export function createApp({ config, clock, hostname, runtime, log = silent, onCr
     },
     isCrashed: state.isCrashed,
   };
+}
+
+/**
+ * Hono answers HEAD with the GET handler's answer minus its body, and the length goes with the
+ * body: Deno then says `content-length: 0` where GET says 7. RFC 9110 9.3.2 and 8.6: HEAD sends
+ * GET's header fields, and a Content-Length, if sent, is GET's. Only HEAD pays for the measure.
+ */
+function sizedForHead(handler: Handler): Handler {
+  return (c) => (c.req.method === "HEAD" ? withLength(handler(c)) : handler(c));
+}
+
+async function withLength(answer: Response | Promise<Response>): Promise<Response> {
+  const response = await answer;
+  if (response.body === null || response.headers.has("content-length")) return response;
+  const body = await response.arrayBuffer();
+  const headers = new Headers(response.headers);
+  headers.set("content-length", String(body.byteLength));
+  return new Response(body, { status: response.status, statusText: response.statusText, headers });
 }

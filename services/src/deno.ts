@@ -3,6 +3,7 @@
 // coming default), which is what releases requests held by CRASH_MODE=hang, without a warning.
 // Run with: deno run --unstable-no-legacy-abort --allow-net --allow-env=PORT,HOST,CRASH_AFTER,CRASH_MODE,LOG_FORMAT,HOSTNAME,STARTUP_SECONDS,CONTROL --allow-sys=hostname
 import { registerDenoProcessMetrics } from "../../lib/process-metrics-deno.ts";
+import { resolveDotSegments } from "./paths.ts";
 import { run } from "./run.ts";
 
 run({
@@ -14,7 +15,7 @@ run({
     // Throws when it cannot listen.
     const server = Deno.serve(
       { hostname: host, port, onListen: ({ hostname, port }) => onListen(`http://${hostname}:${port}`) },
-      fetch,
+      (request) => fetch(resolveDotSegments(request)),
     );
     // shutdown() waits for in-flight requests.
     return { close: () => server.shutdown() };
@@ -25,3 +26,4 @@ run({
   stdout: (line) => console.log(line),
   stderr: (line) => console.error(line),
 });
+

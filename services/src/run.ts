@@ -6,6 +6,7 @@ import type { Registry } from "prom-client";
 import { sleep, systemClock } from "../../lib/clock.ts";
 import { ConfigError, configErrorLines, type Env } from "../../lib/env.ts";
 import { createLogger } from "../../lib/log.ts";
+import { METRICS_MAX_AGE_MS } from "../../lib/metrics-cache.ts";
 import { createApp } from "./app.ts";
 import { ENV_NAMES, loadConfig, type Config } from "./config.ts";
 import { callAt, crashEvent, DRAIN_MS, startedEvent, startEvent } from "./lifecycle.ts";
@@ -71,6 +72,7 @@ export function run(runtime: Runtime): void {
     // The control API (CONTROL=true) logs each switch; its crash ends the process with CRASH_MODE=exit.
     log,
     onCrash: () => void crashExit(),
+    metricsMaxAgeMs: METRICS_MAX_AGE_MS,
   });
   runtime.registerProcessMetrics(crashy.metrics.registry);
 
