@@ -84,7 +84,9 @@ COPY --from=deno-build /app/services/src services/src
 ENV DENO_DIR=/deno-dir DENO_NO_UPDATE_CHECK=1
 USER 10001:10001
 EXPOSE 8080
-CMD ["/usr/local/bin/deno", "run", "--cached-only", "--unstable-no-legacy-abort", "--allow-net", "--allow-env=PORT,HOST,CRASH_AFTER,CRASH_MODE,LOG_FORMAT,HOSTNAME,STARTUP_SECONDS,CONTROL", "--allow-sys=hostname", "services/src/deno.ts"]
+# V8's heap flags as in `npm run app:deno` (k8s/test/abuse.test.ts keeps them equal): a young
+# generation of 1 MiB and an old one of 32 MiB keep the heap far below the memory limit (k8s/README.md).
+CMD ["/usr/local/bin/deno", "run", "--cached-only", "--unstable-no-legacy-abort", "--allow-net", "--allow-env=PORT,HOST,CRASH_AFTER,CRASH_MODE,LOG_FORMAT,HOSTNAME,STARTUP_SECONDS,CONTROL", "--allow-sys=hostname", "--v8-flags=--max-semi-space-size=1,--max-old-space-size=32", "services/src/deno.ts"]
 
 # Bun and workerd, each from its npm package for the image's CPU, and the libraries it loads, at
 # fixed paths. npm ci installs this machine's CPU's package, whose bun the bun package's
@@ -147,4 +149,5 @@ ENV NODE_ENV=production
 USER 10001:10001
 EXPOSE 8080
 # node itself as PID 1 (no npm, no shell): it receives SIGTERM and the app stops within a second.
-CMD ["/usr/local/bin/node", "app.mjs"]
+# V8's heap flags as in `npm run app` (k8s/test/abuse.test.ts keeps them equal; k8s/README.md says why).
+CMD ["/usr/local/bin/node", "--max-semi-space-size=1", "--max-old-space-size=32", "app.mjs"]

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cpuSeconds, rssBytes } from "./proc.ts";
 import type { Row } from "./report.ts";
-import { firstOk, freePort, getStatus, launch, npmScript, sleep, type Proc } from "./spawn.ts";
+import { firstOk, freePort, getStatus, launch, npmScript, scriptProgram, sleep, type Proc } from "./spawn.ts";
 import { median } from "./stats.ts";
 import { runWrk, type LoadResult } from "./wrk.ts";
 
@@ -56,7 +56,6 @@ const ENV = { HOST: "127.0.0.1", HOSTNAME: "crashy-bench", CRASH_AFTER: "86400",
 const DENO = "node_modules/.bin/deno";
 const BUN = "node_modules/.bin/bun";
 const WORKERD = "node_modules/.bin/workerd";
-const APP = "dist/bundle/app.mjs";
 
 // Each as its image runs it: Node and Bun their bundles, Deno the sources, workerd the worker's
 // config with the socket on its command line.
@@ -64,7 +63,7 @@ function argv(key: ServerKey, port: number, metricsFile?: string): string[] {
   const socket = ["--socket-addr", `http=127.0.0.1:${port}`];
   switch (key) {
     case "node":
-      return ["node", APP];
+      return scriptProgram("app"); // the bundle and heap flags `npm run app` and the image run
     case "deno":
       return npmScript("app:deno");
     case "bun":

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cpuSeconds, rssBytes } from "./proc.ts";
 import type { Row } from "./report.ts";
-import { firstOk, freePort, getStatus, launch, ROOT, sleep, type Proc } from "./spawn.ts";
+import { firstOk, freePort, getStatus, launch, ROOT, scriptProgram, sleep, type Proc } from "./spawn.ts";
 import { median, percentile } from "./stats.ts";
 
 export const BLACKBOX = process.env.BLACKBOX_EXPORTER ?? "/usr/bin/prometheus-blackbox-exporter";
@@ -47,7 +47,7 @@ async function status(url: string): Promise<Status> {
 
 async function startSidecar(env: Record<string, string>): Promise<{ proc: Proc; url: string }> {
   const port = await freePort();
-  const proc = launch(["node", SIDECAR], { HOST: "127.0.0.1", PORT: String(port), METRICS_URL: "", ...env });
+  const proc = launch(scriptProgram("sidecar"), { HOST: "127.0.0.1", PORT: String(port), METRICS_URL: "", ...env });
   const url = `http://127.0.0.1:${port}`;
   await firstOk(`${url}/healthz`, proc, 15_000, 20);
   return { proc, url };

@@ -3,7 +3,14 @@ import { request } from "node:http";
 
 // Process handling is shared with the tests.
 export { freePort, launch, npmScript, ROOT, sleep, type Started as Proc } from "../../test/processes.ts";
-import { sleep, type Started as Proc } from "../../test/processes.ts";
+import { npmScript, sleep, type Started as Proc } from "../../test/processes.ts";
+
+/** The program an npm script runs after its build step: `node <V8 heap flags> <bundle>`, as users run it. */
+export function scriptProgram(name: string): string[] {
+  const words = npmScript(name);
+  const and = words.lastIndexOf("&&");
+  return and >= 0 ? words.slice(and + 1) : words;
+}
 
 /** One GET on a fresh connection: the status, or undefined if nothing answered. */
 export function getStatus(url: string, timeoutMs = 1_000): Promise<{ status: number; body: string } | undefined> {
