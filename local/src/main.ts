@@ -4,6 +4,7 @@
 // the Service's node port forwarding to the Ready pods as kube-proxy does. The real thing is
 // `kubectl apply -k k8s`.
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, relative, resolve } from "node:path";
 import process from "node:process";
@@ -26,10 +27,11 @@ const PROGRAM = "crashy-local";
 const POD_IP = "127.0.0.1";
 const root = projectRoot();
 
-// What each image runs here: the bundled Node entry of its program, as in the image.
+// What each image runs here: the npm script that runs its program as the image does (the bundled
+// Node entry, with the image's V8 heap flags; k8s/test/abuse.test.ts keeps the two equal).
 const ENTRIES: Record<string, string> = {
-  "crashy-app": "dist/bundle/app.mjs",
-  "crashy-sidecar": "dist/bundle/sidecar.mjs",
+  "crashy-app": "app",
+  "crashy-sidecar": "sidecar",
 };
 
 // Overrides for the demo, checked by the programs' own schemas below.
@@ -46,7 +48,15 @@ function entryOf(container: ContainerSpec): string[] {
   const image = container.image.split(":")[0]!.split("/").pop()!;
   const entry = ENTRIES[image];
   if (!entry) fail([`${PROGRAM}: container ${container.name}: no local program for image ${container.image}`]);
-  return [process.execPath, join(root, entry)];
+  return nodeCommand(entry);
+}
+
+/** The node command line of an npm script (what follows its build step), with this node and absolute paths. */
+export function nodeCommand(script: string, dir = root): string[] {
+  const scripts = (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+  const words = (scripts[script] ?? "").split("&&").at(-1)!.trim().split(/\s+/);
+  if (words[0] !== "node" || words.length < 2) throw new Error(`package.json script ${script} does not end in a node command: ${scripts[script]}`);
+  return [process.execPath, ...words.slice(1).map((w) => (w.startsWith("-") ? w : join(dir, w)))];
 }
 
 /** Free if we can listen on it: a port bound by another program but not listening is not free. */
