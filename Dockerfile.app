@@ -149,5 +149,5 @@ ENV NODE_ENV=production
 USER 10001:10001
 EXPOSE 8080
 # node itself as PID 1 (no npm, no shell): it receives SIGTERM and the app stops within a second.
-# V8's heap flags as in `npm run app` (k8s/test/abuse.test.ts keeps them equal; k8s/README.md says why).
-CMD ["/usr/local/bin/node", "--max-semi-space-size=1", "--max-old-space-size=32", "app.mjs"]
+# V8's flags as in `npm run app` (k8s/test/abuse.test.ts keeps them equal; k8s/README.md says why).
+CMD ["/usr/local/bin/node", "--max-semi-space-size=1", "--max-old-space-size=32", "--no-maglev", "app.mjs"]
