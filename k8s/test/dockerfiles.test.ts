@@ -106,10 +106,10 @@ describe.each(IMAGES)("%s", (file, finalStage, container, command) => {
 
   test("starts node directly, in exec form (npm would swallow SIGTERM)", () => {
     const cmd = last(final, "CMD")!;
-    // node, its V8 heap flags (abuse.test.ts holds them equal to the npm scripts'), the bundle.
+    // node, its V8 heap flags and --lite-mode (abuse.test.ts holds them equal to the npm scripts'), the bundle.
     const argv = JSON.parse(cmd.args) as string[];
     expect([argv[0], argv.at(-1)]).toEqual(command);
-    expect(argv.slice(1, -1).every((w) => /^--max-(old|semi)-space-size=\d+$/.test(w))).toBe(true);
+    expect(argv.slice(1, -1).every((w) => /^(--max-(old|semi)-space-size=\d+|--lite-mode)$/.test(w))).toBe(true);
     expect(final.instructions.some((i) => i.op === "ENTRYPOINT")).toBe(false);
   });
 

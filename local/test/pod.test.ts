@@ -179,13 +179,14 @@ describe("the local pod", () => {
     await eventually(async () => ((await fetch(`${pod.app}/health`)).status === 200 ? true : undefined), 5_000, "the app");
     expect(processesWithPort(pod.appPort).length).toBe(1);
     expect(processesWithPort(pod.sidecarPort).length).toBe(1);
-    // Each runs as its image does: the V8 heap flags of `npm run app` and `npm run sidecar`.
+    // Each runs as its image does: the V8 flags of `npm run app` and `npm run sidecar` (heap sizes, the sidecar's --lite-mode).
     const scripts = JSON.parse(readFileSync("package.json", "utf8")).scripts as Record<string, string>;
     for (const [port, script] of [[pod.appPort, "app"], [pod.sidecarPort, "sidecar"]] as const) {
       const argv = readFileSync(`/proc/${processesWithPort(port)[0]}/cmdline`, "utf8").split("\0");
-      const flags = scripts[script]!.split(/\s+/).filter((w) => w.startsWith("--max-"));
-      expect(flags, script).toHaveLength(2);
-      expect(argv.filter((w) => w.startsWith("--max-")), script).toEqual(flags);
+      const v8 = (w: string) => w.startsWith("--max-") || w === "--lite-mode";
+      const flags = scripts[script]!.split(/\s+/).filter(v8);
+      expect(flags.filter((w) => w.startsWith("--max-")), script).toHaveLength(2);
+      expect(argv.filter(v8), script).toEqual(flags);
     }
     const { code, ms } = await pod.stop("SIGINT");
     expect(code).toBe(0);
