@@ -1,5 +1,9 @@
 // Restart detection: scrape the app's /metrics on a beat and notice when its start time changes.
-// Runtime-neutral (fetch and Web streams). A failed scrape is reported, never thrown.
+// Node-only transport (node:http, as probe/src/http.ts): fetch() would load undici, whose parser is
+// WebAssembly, which V8's --lite-mode (the sidecar's memory-saving flag) leaves undefined; undici
+// also costs about 13 MiB of RSS. A failed scrape is reported, never thrown.
+import http, { type IncomingMessage } from "node:http";
+import https from "node:https";
 import { createExpositionScanner, ExpositionError } from "./exposition.ts";
 import { systemTimers, type Timers } from "../../lib/clock.ts";
 
@@ -25,6 +29,11 @@ export type Restart = {
   previousStartTimeSeconds: number;
 };
 
+/** What ended a scrape early: its deadline, or the caller's signal. */
+class Stopped extends Error {}
+/** The body passed MAX_SCRAPE_BYTES. */
+class TooLarge extends Error {}
+
 /** Fetches `url` and reads the app's start time from it. */
 export async function scrapeStartTime(
   url: string,
@@ -35,21 +44,23 @@ export async function scrapeStartTime(
   const at = now();
   const began = performance.now();
   const elapsed = () => (performance.now() - began) / 1000;
+  // One deadline over the whole exchange, the body included, as fetch's AbortSignal.timeout was.
+  const stopper = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    stopper.abort();
+  }, timeoutSeconds * 1000);
+  const onCancel = () => stopper.abort();
+  options.signal?.addEventListener("abort", onCancel, { once: true });
+  if (options.signal?.aborted) onCancel();
+  let response: IncomingMessage | undefined;
   try {
-    const response = await fetch(url, {
-      headers: { accept: "text/plain;version=0.0.4" },
-      signal: options.signal
-        ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutSeconds * 1000)])
-        : AbortSignal.timeout(timeoutSeconds * 1000),
-    });
-    if (response.status !== 200) {
-      await response.body?.cancel();
-      return { ok: false, at, durationSeconds: elapsed(), error: `GET ${url}: status ${response.status}` };
+    response = await get(url, stopper.signal);
+    if (response.statusCode !== 200) {
+      return { ok: false, at, durationSeconds: elapsed(), error: `GET ${url}: status ${response.statusCode}` };
     }
-    const found = await scanStartTimes(response, MAX_SCRAPE_BYTES);
-    if (found === undefined) {
-      return { ok: false, at, durationSeconds: elapsed(), error: `GET ${url}: body larger than ${MAX_SCRAPE_BYTES} bytes` };
-    }
+    const found = await scanStartTimes(response, MAX_SCRAPE_BYTES, stopper.signal);
     for (const name of START_TIME_METRICS) {
       const value = found.get(name);
       if (value !== undefined && Number.isFinite(value)) {
@@ -58,62 +69,93 @@ export async function scrapeStartTime(
     }
     return { ok: false, at, durationSeconds: elapsed(), error: `GET ${url}: no ${START_TIME_METRICS.join(" or ")} in the answer` };
   } catch (error) {
-    const reason =
-      error instanceof ExpositionError
-        ? `malformed exposition, ${error.message}`
-        : (error as Error).name === "TimeoutError"
-          ? `no answer within ${timeoutSeconds} s`
-          : describeFetchError(error as Error);
+    // The deadline first: whatever the stream said when it was cut, the cause is the timeout.
+    const reason = timedOut
+      ? `no answer within ${timeoutSeconds} s`
+      : error instanceof TooLarge
+        ? `body larger than ${MAX_SCRAPE_BYTES} bytes`
+        : error instanceof ExpositionError
+          ? `malformed exposition, ${error.message}`
+          : error instanceof Stopped
+            ? "canceled"
+            : describeError(error as NodeJS.ErrnoException);
     return { ok: false, at, durationSeconds: elapsed(), error: `GET ${url}: ${reason}` };
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onCancel);
+    // Never read to the end what is not wanted: the connection is ours alone (agent: false).
+    response?.destroy();
   }
+}
+
+/** One GET on a fresh connection (agent: false: no pool to hold sockets); resolves with the response once its headers are in. */
+function get(url: string, signal: AbortSignal): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Stopped());
+    const target = new URL(url);
+    if (target.protocol !== "http:" && target.protocol !== "https:") {
+      return reject(new Error(`unsupported protocol ${target.protocol}`));
+    }
+    const request = (target.protocol === "https:" ? https : http).request(target, {
+      headers: { accept: "text/plain;version=0.0.4" },
+      agent: false,
+    });
+    const onAbort = () => request.destroy(new Stopped());
+    signal.addEventListener("abort", onAbort, { once: true });
+    request.on("error", (error) => {
+      signal.removeEventListener("abort", onAbort);
+      reject(error);
+    });
+    request.on("response", (response) => {
+      signal.removeEventListener("abort", onAbort);
+      // From here the body's reader owns the stop.
+      resolve(response);
+    });
+    request.end();
+  });
 }
 
 /**
  * The first value of each START_TIME_METRICS sample in the body, read as it arrives (every line is
- * still checked), or undefined once the body passes `limit` bytes (the rest is not read). Nothing
- * but the current line is kept, and the event loop runs between chunks: a huge body costs time
+ * still checked); throws TooLarge once the body passes `limit` bytes (the rest is not read). Nothing
+ * but the current line is kept, and the event loop runs between slices: a huge body costs time
  * spread over the scrape, not memory or a stalled sidecar.
  */
-async function scanStartTimes(response: Response, limit: number): Promise<Map<string, number> | undefined> {
+async function scanStartTimes(response: IncomingMessage, limit: number, signal: AbortSignal): Promise<Map<string, number>> {
   const found = new Map<string, number>();
   const wanted = new Set<string>(START_TIME_METRICS);
   const scanner = createExpositionScanner((sample) => {
     if (wanted.has(sample.name) && !found.has(sample.name)) found.set(sample.name, sample.value);
   });
-  const reader = response.body?.getReader();
-  if (!reader) return found;
+  const onAbort = () => response.destroy(new Stopped());
+  signal.addEventListener("abort", onAbort, { once: true });
+  if (signal.aborted) onAbort();
   const decoder = new TextDecoder();
   let size = 0;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > limit) {
-        await reader.cancel();
-        return undefined;
-      }
+    // The iterator pauses the socket while a chunk is scanned: no more than one chunk is held.
+    for await (const chunk of response as AsyncIterable<Buffer>) {
+      size += chunk.byteLength;
+      if (size > limit) throw new TooLarge();
       // A chunk can be large: read it a slice at a time, letting the event loop in between, so
       // the sidecar's own endpoints answer while a big body is checked.
-      const text = decoder.decode(value, { stream: true });
+      const text = decoder.decode(chunk, { stream: true });
       for (let at = 0; at < text.length; at += SCAN_SLICE_CHARS) {
         scanner.push(text.slice(at, at + SCAN_SLICE_CHARS));
         if (text.length > SCAN_SLICE_CHARS) await new Promise((resolve) => setTimeout(resolve, 0));
       }
     }
-  } catch (error) {
-    await reader.cancel().catch(() => {});
-    throw error;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
   }
   scanner.push(decoder.decode());
   scanner.end();
   return found;
 }
 
-// fetch() says only "fetch failed"; the reason is in `cause`.
-function describeFetchError(error: Error): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ? `${cause.code} ${cause.message ?? ""}`.trim() : error.message;
+/** Node's error with its code first, as fetch()'s cause read before: "ECONNREFUSED connect ECONNREFUSED 127.0.0.1:9". */
+function describeError(error: NodeJS.ErrnoException): string {
+  return error.code ? `${error.code} ${error.message}` : error.message;
 }
 
 /**

@@ -25,6 +25,10 @@ beforeAll(async () => {
         return void res.end(`# ${"x".repeat(MAX_SCRAPE_BYTES)}\n`);
       case "/hang":
         return;
+      case "/slow-body":
+        // Headers and the first line, then nothing: the deadline covers the body too.
+        res.writeHead(200);
+        return void res.write("# TYPE crashy_start_time_seconds gauge\n");
       default:
         res.writeHead(500).end();
     }
@@ -53,6 +57,7 @@ describe("scrapeStartTime", () => {
     ["/huge", /body larger than 4194304 bytes/, 10],
     ["/status", /status 500/, 10],
     ["/hang", /no answer within 0.3 s/, 0.3],
+    ["/slow-body", /no answer within 0.3 s/, 0.3],
   ])("%s is a failed scrape, not a crash", async (path, error, timeoutSeconds) => {
     const result = await scrapeStartTime(`${base}${path}`, timeoutSeconds);
     expect(result.ok).toBe(false);
