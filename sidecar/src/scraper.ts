@@ -126,7 +126,7 @@ async function scanStartTimes(response: IncomingMessage, limit: number, signal: 
   const wanted = new Set<string>(START_TIME_METRICS);
   const scanner = createExpositionScanner((sample) => {
     if (wanted.has(sample.name) && !found.has(sample.name)) found.set(sample.name, sample.value);
-  });
+  }, START_TIME_METRICS);
   const onAbort = () => response.destroy(new Stopped());
   signal.addEventListener("abort", onAbort, { once: true });
   if (signal.aborted) onAbort();

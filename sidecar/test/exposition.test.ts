@@ -5,7 +5,7 @@ import { describe, expect, test } from "vitest";
 import { createMetrics } from "../../services/src/metrics.ts";
 import { createState } from "../../services/src/state.ts";
 import { registerNodeProcessMetrics } from "../../lib/process-metrics-node.ts";
-import { ExpositionError, findSample, parseExposition } from "../src/exposition.ts";
+import { createExpositionScanner, ExpositionError, findSample, parseExposition } from "../src/exposition.ts";
 import { createSidecarMetrics } from "../src/metrics.ts";
 
 describe("parseExposition", () => {
@@ -84,5 +84,35 @@ describe("parseExposition", () => {
       expect((error as ExpositionError).line).toBe(line);
       expect((error as Error).message).toMatch(new RegExp(`^line ${line}: `));
     }
+  });
+});
+
+describe("createExpositionScanner with wanted series", () => {
+  const scan = (chunks: string[], wanted: string[]) => {
+    const samples: { name: string; value: number }[] = [];
+    const scanner = createExpositionScanner((s) => void samples.push({ name: s.name, value: s.value }), wanted);
+    for (const chunk of chunks) scanner.push(chunk);
+    scanner.end();
+    return samples;
+  };
+
+  test("reads only the wanted series, stepping over others unparsed, malformed ones included", () => {
+    const text = 'other{a="1"} 2\nnot metrics at all\n# TYPE other bogus\n# free text\nwanted_total_x 3\nwanted 7\nwanted{job="x"} 8\n';
+    expect(scan([text], ["wanted"])).toEqual([{ name: "wanted", value: 7 }, { name: "wanted", value: 8 }]);
+    // Without `wanted`, every line is read, and the second one is an error.
+    expect(() => scan([text], undefined as unknown as string[])).toThrow(/^line 2: /);
+  });
+
+  test("still checks the wanted series' HELP, TYPE and samples, numbering lines across skipped ones", () => {
+    expect(() => scan(["a 1\nb 2\n# TYPE wanted gauge-ish\n"], ["wanted"])).toThrow(/^line 3: /);
+    expect(() => scan(["a 1\nb 2\nc 3\nwanted{ 1\n"], ["wanted"])).toThrow(/^line 4: /);
+  });
+
+  test("a line split between chunks is joined first, then read or stepped over as a whole", () => {
+    expect(scan(["oth", "er 1\nwan", "ted 5\nwanted", " 6\nun", "wanted{ 1\n"], ["wanted"])).toEqual([
+      { name: "wanted", value: 5 },
+      { name: "wanted", value: 6 },
+    ]);
+    expect(() => scan(["wan", "ted{ 1\n"], ["wanted"])).toThrow(/^line 1: /);
   });
 });

@@ -234,11 +234,10 @@ describe("the sidecar against hostile targets", () => {
       LIVENESS_PROBE_URL: `${target.url}/health`,
       METRICS_URL: `${target.url}/metrics`,
       LIVENESS_PROBE_PERIOD_SECONDS: "0.05",
-      // A timeout (the interval) that lets the 4 MiB read to the cap finish under --lite-mode.
-      SCRAPE_INTERVAL_SECONDS: "1",
+      SCRAPE_INTERVAL_SECONDS: "0.1",
     });
     const status = await probesAtLeast(s, 30, 15_000);
-    await eventually(async () => (target.scrapes >= 3 ? true : undefined), 10_000, "three scrapes");
+    await eventually(async () => (target.scrapes >= 10 ? true : undefined), 10_000, "ten scrapes");
     expect(liveness(status).history.every((p) => p.result === "success" && p.statusCode === 200)).toBe(true);
     await expectCountsMatch(s, target);
     const after = await s.status();
@@ -275,12 +274,11 @@ describe("the sidecar against hostile targets", () => {
     const body = Buffer.from(`${filler}${START_TIME(1_700_000_000)}`);
     expect(body.length).toBeLessThanOrEqual(4 * 1024 * 1024);
     const target = await startTarget((_n, res) => answer(res, 200, "ok"), (_req, res) => answer(res, 200, body));
-    const s = await startSidecar({ LIVENESS_PROBE_URL: `${target.url}/health`, LIVENESS_PROBE_PERIOD_SECONDS: "0.5", METRICS_URL: `${target.url}/metrics`, SCRAPE_INTERVAL_SECONDS: "2" });
+    const s = await startSidecar({ LIVENESS_PROBE_URL: `${target.url}/health`, LIVENESS_PROBE_PERIOD_SECONDS: "0.5", METRICS_URL: `${target.url}/metrics`, SCRAPE_INTERVAL_SECONDS: "1" });
     await eventually(async () => ((await s.status()).scrape.up ? true : undefined), 20_000, "a scrape of the big body");
     // While it scrapes again and again, its own endpoints answer quickly.
     const times: number[] = [];
-    // Under --lite-mode the scan is interpreted: about 1 s per 4 MiB scrape here, so a 2 s timeout.
-    for (let i = 0; i < 80; i++) {
+    for (let i = 0; i < 40; i++) {
       const began = performance.now();
       const res = await fetch(`${s.base}/healthz`, { signal: AbortSignal.timeout(2_000) });
       expect(res.status).toBe(200);
@@ -289,7 +287,7 @@ describe("the sidecar against hostile targets", () => {
       await sleep(50);
     }
     times.sort((a, b) => a - b);
-    const [median, slowest] = [times[40]!, times.at(-1)!];
+    const [median, slowest] = [times[20]!, times.at(-1)!];
     const heapMiB = Number((await (await fetch(`${s.base}/metrics`)).text()).match(/^nodejs_heap_size_used_bytes (\S+)$/m)?.[1]) / 1024 / 1024;
     console.log(`4 MiB, ${Math.round(filler.length / line.length)} samples: ${target.scrapes} scrapes, /healthz median ${median.toFixed(0)} ms, slowest ${slowest.toFixed(0)} ms, heap ${heapMiB.toFixed(1)} MiB`);
     expect(target.scrapes).toBeGreaterThanOrEqual(3);
@@ -302,13 +300,15 @@ describe("the sidecar against hostile targets", () => {
 
   it("takes garbage and half-valid exposition text as failed scrapes, never as restarts", async () => {
     let n = 0;
-    // Each body carries a new start time before its flaw: a lenient parser would see restarts.
+    // Each body carries a new start time before its flaw: a lenient parser would see restarts. The
+    // flaws are in the start-time series' lines: the scraper reads only those, and steps over other
+    // series' lines unparsed (exposition.test.ts).
     const bodies = [
       (t: number) => Buffer.from([0xff, 0xfe, 0x00, 0x01, 0x80, 0x0a, 0x7b]),
       (t: number) => `${START_TIME(t)}crashy_start_time_seconds{job="x" ${t}\n`,
-      (t: number) => `${START_TIME(t)}# TYPE up bogus\n`,
-      (t: number) => `${START_TIME(t)}up 1 2 3\n`,
-      (t: number) => `${START_TIME(t)}up one\n`,
+      (t: number) => `${START_TIME(t)}# TYPE crashy_start_time_seconds bogus\n`,
+      (t: number) => `${START_TIME(t)}process_start_time_seconds 1 2 3\n`,
+      (t: number) => `${START_TIME(t)}crashy_start_time_seconds one\n`,
       (t: number) => `<html><body>crashy_start_time_seconds ${t}</body></html>\n`,
       (t: number) => START_TIME(t).replace(/ \d+\n$/, "\n"),
     ];
