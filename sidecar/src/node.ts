@@ -1,10 +1,10 @@
 // Node entry: read the environment, probe, scrape, serve; stop within a second on SIGTERM/SIGINT.
 // Served with node:http directly: Hono's adapter would load Node's undici, 16 MiB (server.ts).
-import { createServer as createHttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import process from "node:process";
 import { ConfigError, configErrorLines } from "../../lib/env.ts";
 import { createLogger } from "../../lib/log.ts";
+import { http } from "../../lib/node-http.ts";
 import { registerNodeProcessMetrics } from "../../lib/process-metrics-node.ts";
 import { loadConfig, type SidecarConfig } from "./config.ts";
 import { createServer } from "./server.ts";
@@ -46,7 +46,7 @@ const sidecar = createSidecar({
 registerNodeProcessMetrics(sidecar.metrics.registry);
 
 const routes = createServer(sidecar);
-const server = createHttpServer((req, res) => {
+const server = http.createServer((req, res) => {
   routes.answer(req.method ?? "GET", req.url ?? "/").then(
     ({ status, headers, body }) => res.writeHead(status, headers).end(body),
     (error: unknown) => {
