@@ -3,8 +3,9 @@
 // inherits (client.go: redirects, Referer, the timeout; transport.go: responses; request.go: the
 // wire). Node-only: the kubelet opens a fresh connection per probe, without keep-alive, proxy or
 // compression, and fetch() cannot promise that; node:http with `agent: false` can.
-import http, { type OutgoingHttpHeaders } from "node:http";
-import https from "node:https";
+import type { ClientRequest, OutgoingHttpHeaders } from "node:http";
+import type { RequestOptions } from "node:https";
+import { http, https } from "../../lib/node-http.ts";
 import { isIP, type Socket } from "node:net";
 import type { Readable } from "node:stream";
 import { PROBE_USER_AGENT } from "./kube.ts";
@@ -454,7 +455,7 @@ function send(target: Target, headers: OutgoingHttpHeaders, stop: Stop): Promise
     let peer: { local: string; remote: string } | undefined;
     let upgraded: Socket | undefined;
     const body = createBodySink();
-    let request: http.ClientRequest;
+    let request: ClientRequest;
 
     const cleanup = () => {
       phase = "done";
@@ -480,7 +481,7 @@ function send(target: Target, headers: OutgoingHttpHeaders, stop: Stop): Promise
     };
 
     try {
-      const options: https.RequestOptions = {
+      const options: RequestOptions = {
         host: target.connectHost,
         port: target.port,
         path: target.requestUri,

@@ -1,9 +1,10 @@
 // Node entry: read the environment, probe, scrape, serve; stop within a second on SIGTERM/SIGINT.
-import type { Server } from "node:http";
+// Served with node:http directly: Hono's adapter would load Node's undici, 16 MiB (server.ts).
+import type { AddressInfo } from "node:net";
 import process from "node:process";
-import { serve } from "@hono/node-server";
 import { ConfigError, configErrorLines } from "../../lib/env.ts";
 import { createLogger } from "../../lib/log.ts";
+import { http } from "../../lib/node-http.ts";
 import { registerNodeProcessMetrics } from "../../lib/process-metrics-node.ts";
 import { loadConfig, type SidecarConfig } from "./config.ts";
 import { createServer } from "./server.ts";
@@ -44,7 +45,19 @@ const sidecar = createSidecar({
 });
 registerNodeProcessMetrics(sidecar.metrics.registry);
 
-const server = serve({ fetch: createServer(sidecar).fetch, port: config.port, hostname: config.host }, (info) => {
+const routes = createServer(sidecar);
+const server = http.createServer((req, res) => {
+  routes.answer(req.method ?? "GET", req.url ?? "/").then(
+    ({ status, headers, body }) => res.writeHead(status, headers).end(body),
+    (error: unknown) => {
+      log.error(`answering ${req.method} ${req.url}: ${String(error)}`, { method: req.method, path: req.url, error: String(error) });
+      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+      res.end("Internal Server Error\n");
+    },
+  );
+});
+server.listen(config.port, config.host, () => {
+  const info = server.address() as AddressInfo;
   const url = `http://${info.address}:${info.port}`;
   const probes = config.probes.map(
     (p) =>
@@ -71,7 +84,7 @@ const server = serve({ fetch: createServer(sidecar).fetch, port: config.port, ho
     { url, ...fields, metrics_url: config.scrape.url, scrape_interval_seconds: config.scrape.intervalSeconds },
   );
   sidecar.start();
-}) as Server;
+});
 
 server.on("error", (error) => {
   const { host, port } = config;

@@ -2,8 +2,8 @@
 // Node-only transport (node:http, as probe/src/http.ts): fetch() would load undici, whose parser is
 // WebAssembly, which V8's --lite-mode (the sidecar's memory-saving flag) leaves undefined; undici
 // also costs about 13 MiB of RSS. A failed scrape is reported, never thrown.
-import http, { type IncomingMessage } from "node:http";
-import https from "node:https";
+import type { IncomingMessage } from "node:http";
+import { http, https } from "../../lib/node-http.ts";
 import { createExpositionScanner, ExpositionError } from "./exposition.ts";
 import { systemTimers, type Timers } from "../../lib/clock.ts";
 

@@ -1,4 +1,4 @@
-// The endpoints, on the Hono app with a real sidecar probing a real local server: one probe of each
+// The endpoints, on the server's route table with a real sidecar probing a real local server: one probe of each
 // type alone, then two and three probes together with the kubelet's rules between them.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,7 +12,7 @@ import { loadConfig } from "../src/config.ts";
 import { parseExposition, findSample } from "../src/exposition.ts";
 import type { PageFiles } from "../src/page.ts";
 import type { Restart } from "../src/scraper.ts";
-import { createServer as createSidecarServer } from "../src/server.ts";
+import { createServer as createSidecarServer, type SidecarServer } from "../src/server.ts";
 import { createSidecar, type Sidecar, type SidecarEvent } from "../src/sidecar.ts";
 import type { SidecarStatus, StatusProbe } from "../src/status.ts";
 
@@ -44,6 +44,13 @@ afterAll(async () => {
   target.close();
 });
 
+/** One answer, read as the tests read a response: status, headers, text and JSON. */
+async function request(server: SidecarServer, path: string, method = "GET") {
+  const { status, headers, body } = await server.answer(method, path);
+  return { status, headers: new Map(Object.entries(headers)), body, text: async () => body, json: async () => JSON.parse(body) as unknown };
+}
+const bytes = (text: string) => String(new TextEncoder().encode(text).byteLength);
+
 const base = () => `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
 const PERIOD = { LIVENESS_PROBE_PERIOD_SECONDS: "0.05", READINESS_PROBE_PERIOD_SECONDS: "0.05", STARTUP_PROBE_PERIOD_SECONDS: "0.05" };
 const ALL = { STARTUP_PROBE_URL: `{base}/startup`, LIVENESS_PROBE_URL: `{base}/health`, READINESS_PROBE_URL: `{base}/ready` };
@@ -57,8 +64,8 @@ function sidecarFor(env: Record<string, string> = { LIVENESS_PROBE_URL: "{base}/
   const sidecar = createSidecar({ config });
   sidecars.push(sidecar);
   const server = createSidecarServer(sidecar, page);
-  const status = async () => (await (await server.request("/api/status")).json()) as SidecarStatus;
-  const metrics = async () => parseExposition(await (await server.request("/metrics")).text());
+  const status = async () => (await (await request(server, "/api/status")).json()) as SidecarStatus;
+  const metrics = async () => parseExposition(await (await request(server, "/metrics")).text());
   return { sidecar, server, status, metrics };
 }
 
@@ -90,7 +97,7 @@ describe("sidecar endpoints", () => {
     }
     // No startup probe: started as soon as it runs.
     expect(findSample(samples, "crashy_container_started")).toBe(1);
-    expect(promtoolCheckMetrics(await (await server.request("/metrics")).text())).toEqual({ ok: true, output: "" });
+    expect(promtoolCheckMetrics(await (await request(server, "/metrics")).text())).toEqual({ ok: true, output: "" });
   });
 
   test("a liveness probe alone: counted, the verdict follows the thresholds, a failure holds until the restart is seen", async () => {
@@ -114,7 +121,7 @@ describe("sidecar endpoints", () => {
     expect(findSample(samples, "prober_probe_total", { probe_type: "Liveness", result: "failed" })).toBe(3);
     expect(findSample(samples, "crashy_pod_ready")).toBe(0);
     expect(findSample(samples, "crashy_target_scrape_up")).toBe(1);
-    expect(promtoolCheckMetrics(await (await server.request("/metrics")).text()).ok).toBe(true);
+    expect(promtoolCheckMetrics(await (await request(server, "/metrics")).text()).ok).toBe(true);
 
     // The kubelet probes nothing more until a new container runs (worker.go onHold): an answer of
     // 200 from the old instance changes nothing, and no more failures are counted.
@@ -281,14 +288,14 @@ describe("sidecar endpoints", () => {
 
   test("/healthz answers 200 while every loop runs, 503 otherwise", async () => {
     const { sidecar, server } = sidecarFor(ALL);
-    expect((await server.request("/healthz")).status).toBe(503);
+    expect((await request(server, "/healthz")).status).toBe(503);
     sidecar.start();
     await settle(100);
-    const res = await server.request("/healthz");
+    const res = await request(server, "/healthz");
     expect(res.status).toBe(200);
     expect(await res.text()).toBe("ok: probing\n");
     await sidecar.stop();
-    expect(await (await server.request("/healthz")).text()).toBe("not ok: the startup probe loop is not running\n");
+    expect(await (await request(server, "/healthz")).text()).toBe("not ok: the startup probe loop is not running\n");
   });
 
   test("/healthz stays 200 through a long initial delay, and names the probe loop that is stuck", async () => {
@@ -315,12 +322,12 @@ describe("sidecar endpoints", () => {
       const server = createSidecarServer(sidecar, page);
       sidecar.start();
       await vi.advanceTimersByTimeAsync(30_000);
-      expect((await server.request("/healthz")).status).toBe(200);
+      expect((await request(server, "/healthz")).status).toBe(200);
       expect(probe(sidecar.status(), "Readiness").verdict.waiting).toBe("initial-delay");
       await vi.advanceTimersByTimeAsync(31_000); // the first readiness probe starts at 60 s and hangs
       // Allowed: two periods and three timeouts (a probe and its retries), plus a second.
       await vi.advanceTimersByTimeAsync(7_000);
-      const stuck = await server.request("/healthz");
+      const stuck = await request(server, "/healthz");
       expect(stuck.status).toBe(503);
       expect(await stuck.text()).toMatch(/^not ok: the readiness probe loop has not run for \d+\.\d s\n$/);
       release();
@@ -345,7 +352,7 @@ describe("sidecar endpoints", () => {
       const quick = async () => ({ result: "success" as const, output: "", statusCode: 200, durationSeconds: 0 });
       const sidecar = createSidecar({ config, probers: { Liveness: quick } });
       const server = createSidecarServer(sidecar, page);
-      const healthz = async () => (await server.request("/healthz")).status;
+      const healthz = async () => (await request(server, "/healthz")).status;
       const history = () => probe(sidecar.status(), "Liveness").history;
       sidecar.start();
       await vi.advanceTimersByTimeAsync(2_000);
@@ -376,38 +383,77 @@ describe("sidecar endpoints", () => {
 
   test("the page and its script use relative URLs only and load nothing from elsewhere", async () => {
     const { server } = sidecarFor();
-    const index = await server.request("/");
+    const index = await request(server, "/");
     expect(index.headers.get("content-security-policy")).toMatch(/default-src 'self'/);
     const html = await index.text();
-    const script = await (await server.request("/page.js")).text();
+    const script = await (await request(server, "/page.js")).text();
     expect(html).toContain('<script src="page.js"></script>');
     expect(script).toContain('fetch("api/status"');
     // Only the SVG namespace URI, which is a name, not a request.
     expect(`${html}${script}`.match(/https?:\/\/[^"'\s]+/g)).toEqual(["http://www.w3.org/2000/svg"]);
     // Text goes in as text: no HTML parsing of what the sidecar sends.
     expect(script).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
-    expect((await server.request("/nope")).status).toBe(404);
+    expect((await request(server, "/nope")).status).toBe(404);
   });
 
   test("the page and its script are the built files, with the page's headers", async () => {
     const { server } = sidecarFor();
     const csp = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:";
-    const index = await server.request("/");
+    const index = await request(server, "/");
     expect(index.status).toBe(200);
     expect(await index.text()).toBe(page.html);
     expect(Object.fromEntries(index.headers)).toEqual({
       "content-type": "text/html; charset=UTF-8",
       "content-security-policy": csp,
       "cache-control": "no-store",
+      "content-length": bytes(page.html),
     });
-    const script = await server.request("/page.js");
+    const script = await request(server, "/page.js");
     expect(script.status).toBe(200);
     expect(await script.text()).toBe(page.script);
     expect(Object.fromEntries(script.headers)).toEqual({
       "content-type": "text/javascript; charset=utf-8",
       "content-security-policy": csp,
       "cache-control": "no-store",
+      "content-length": bytes(page.script),
     });
+  });
+
+  test("each endpoint's headers, content-length in bytes; a query string is ignored; anything else is 404", async () => {
+    const { server } = sidecarFor();
+    const status = await request(server, "/api/status");
+    expect(Object.fromEntries(status.headers)).toEqual({ "content-type": "application/json", "cache-control": "no-store", "content-length": bytes(status.body) });
+    expect(await status.json()).toMatchObject({ probes: [{ type: "Liveness" }] });
+    const metrics = await request(server, "/metrics");
+    expect(Object.fromEntries(metrics.headers)).toEqual({ "content-type": "text/plain; version=0.0.4; charset=utf-8", "content-length": bytes(metrics.body) });
+    const healthz = await request(server, "/healthz");
+    expect(Object.fromEntries(healthz.headers)).toEqual({ "content-type": "text/plain; charset=utf-8", "content-length": bytes(healthz.body) });
+    // A multi-byte character counts as its bytes: "…" is three.
+    expect(bytes("…")).toBe("3");
+
+    expect((await request(server, "/api/status?x=1&y")).status).toBe(200);
+    expect(await (await request(server, "/page.js?v=2")).text()).toBe(page.script);
+    expect((await request(server, "/healthz?")).status).toBe(503);
+
+    for (const [method, path] of [["GET", "/nope"], ["GET", "/metrics/"], ["GET", "/index.html"], ["POST", "/healthz"], ["PUT", "/"], ["DELETE", "/api/status"], ["GET", "/nope?/metrics"]]) {
+      const answer = await request(server, path!, method);
+      expect({ method, path, status: answer.status, body: answer.body }).toEqual({ method, path, status: 404, body: "404 Not Found\n" });
+      expect(Object.fromEntries(answer.headers)).toEqual({ "content-type": "text/plain; charset=utf-8", "content-length": "14" });
+    }
+  });
+
+  test("HEAD answers as GET does, with the same headers and content-length, and no body", async () => {
+    const { server } = sidecarFor();
+    for (const path of ["/", "/page.js", "/api/status", "/healthz", "/metrics", "/nope"]) {
+      const [get, head] = [await request(server, path), await request(server, path, "HEAD")];
+      expect(get.body.length, path).toBeGreaterThan(0);
+      expect(head.body, path).toBe("");
+      expect(head.status, path).toBe(get.status);
+      // /api/status and /metrics may change between the two: their length is the body's own.
+      if (path === "/api/status" || path === "/metrics") expect([...head.headers.keys()]).toEqual([...get.headers.keys()]);
+      else expect(Object.fromEntries(head.headers)).toEqual(Object.fromEntries(get.headers));
+    }
+    expect((await request(server, "/", "HEAD")).headers.get("content-length")).toBe(bytes(page.html));
   });
 
   test("unbundled, a server without the page is refused at creation, not at the first request", () => {
