@@ -234,10 +234,11 @@ describe("the sidecar against hostile targets", () => {
       LIVENESS_PROBE_URL: `${target.url}/health`,
       METRICS_URL: `${target.url}/metrics`,
       LIVENESS_PROBE_PERIOD_SECONDS: "0.05",
-      SCRAPE_INTERVAL_SECONDS: "0.1",
+      // The scrape's timeout too: room to read the 4 MiB up to the cap on a busy machine.
+      SCRAPE_INTERVAL_SECONDS: "0.5",
     });
     const status = await probesAtLeast(s, 30, 15_000);
-    await eventually(async () => (target.scrapes >= 10 ? true : undefined), 10_000, "ten scrapes");
+    await eventually(async () => (target.scrapes >= 4 ? true : undefined), 10_000, "four scrapes");
     expect(liveness(status).history.every((p) => p.result === "success" && p.statusCode === 200)).toBe(true);
     await expectCountsMatch(s, target);
     const after = await s.status();
@@ -278,7 +279,7 @@ describe("the sidecar against hostile targets", () => {
     await eventually(async () => ((await s.status()).scrape.up ? true : undefined), 20_000, "a scrape of the big body");
     // While it scrapes again and again, its own endpoints answer quickly.
     const times: number[] = [];
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 60; i++) {
       const began = performance.now();
       const res = await fetch(`${s.base}/healthz`, { signal: AbortSignal.timeout(2_000) });
       expect(res.status).toBe(200);
@@ -287,7 +288,7 @@ describe("the sidecar against hostile targets", () => {
       await sleep(50);
     }
     times.sort((a, b) => a - b);
-    const [median, slowest] = [times[20]!, times.at(-1)!];
+    const [median, slowest] = [times[30]!, times.at(-1)!];
     const heapMiB = Number((await (await fetch(`${s.base}/metrics`)).text()).match(/^nodejs_heap_size_used_bytes (\S+)$/m)?.[1]) / 1024 / 1024;
     console.log(`4 MiB, ${Math.round(filler.length / line.length)} samples: ${target.scrapes} scrapes, /healthz median ${median.toFixed(0)} ms, slowest ${slowest.toFixed(0)} ms, heap ${heapMiB.toFixed(1)} MiB`);
     expect(target.scrapes).toBeGreaterThanOrEqual(3);
