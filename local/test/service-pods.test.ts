@@ -46,7 +46,8 @@ describe("npm start with replicas: 2 and the Service", () => {
       const printed = (line: string, mark = 0) => async () => (lines().slice(mark).includes(line) ? true : undefined);
 
       // Both Ready: both get connections.
-      await eventually(printed(serviceLine(`${a.name}, ${b.name}`)), 5_000, "both pods Ready");
+      // Four programs start first: room for a machine running other test files at once.
+      await eventually(printed(serviceLine(`${a.name}, ${b.name}`)), 15_000, "both pods Ready");
       const bothReady = lines().length;
       await eventually(async () => ("pod" in (await hit(servicePort)) ? true : undefined), 1_000, "the port to open");
       const first: Hit[] = [];
@@ -78,7 +79,7 @@ describe("npm start with replicas: 2 and the Service", () => {
     } finally {
       await runner.stop("SIGINT");
     }
-  }, 30_000);
+  }, 45_000);
 
   it("npm start: k8s/base's Service on its node port (moved by SERVICE_PORT) reaches crashy-app-local", async () => {
     const [appPort, sidecarPort, servicePort] = [await freePort(), await freePort(), await freePort()];

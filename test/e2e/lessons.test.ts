@@ -27,7 +27,7 @@ describe("the lessons, with npm start", () => {
     const { runner, names, appPort, servicePort } = await lesson("readiness", {}, 2);
     try {
       const [a, b] = names as [string, string];
-      await eventually(async () => (runner.output().includes(`-> ${a}, ${b}`) ? true : undefined), 8_000, "both pods Ready");
+      await eventually(async () => (runner.output().includes(`-> ${a}, ${b}`) ? true : undefined), 15_000, "both pods Ready");
       await eventually(async () => ("pod" in (await hit(servicePort)) ? true : undefined), 2_000, "the Service");
 
       // Service lines printed after `mark` (a line count): earlier ones may tell of the start.
@@ -50,7 +50,7 @@ describe("the lessons, with npm start", () => {
     } finally {
       await runner.stop("SIGINT");
     }
-  }, 30_000);
+  }, 45_000);
 
   it("slow-start: an app slower to start than its liveness probe allows is killed before it is up, again and again", async () => {
     const { runner } = await lesson("slow-start", { STARTUP_SECONDS: "6" });
