@@ -43,6 +43,7 @@ export function serveNodeHttp({ fetch, host, port, onListen, onError }: ServeOpt
   ) as Server;
   server.on("error", onError);
   boundConnections(server, limits.maxConnections);
+  yieldToNewConnections(server);
   // Before @hono/node-server's listener, so the header is in place whatever it answers.
   server.prependListener("request", closeIfBody);
   // close() stops accepting and ends idle keep-alive connections; its callback waits for the rest,
@@ -110,4 +111,32 @@ export function boundConnections(server: Server, max: number): { held(): number 
     }
   }
   return { held: () => sockets.size };
+}
+
+/**
+ * While the event loop lags, a keep-alive connection that has just been answered waits a little
+ * before its next request is read, so a new connection's request (a probe's: the kubelet opens one
+ * for each) is not queued behind a turn of every busy connection's next one.
+ */
+export function yieldToNewConnections(server: Server, { lagMs = 50, pauseMs = 100 } = {}): void {
+  let lagging = false;
+  let last = performance.now();
+  const beat = setInterval(() => {
+    const now = performance.now();
+    lagging = now - last > 20 + lagMs;
+    last = now;
+  }, 20);
+  beat.unref();
+  server.once("close", () => clearInterval(beat));
+  server.prependListener("request", (req: IncomingMessage, res: ServerResponse) => {
+    res.once("finish", () => {
+      if (!lagging) return;
+      const socket = req.socket;
+      if (socket.destroyed || !socket.readable) return;
+      socket.pause();
+      setTimeout(() => {
+        if (!socket.destroyed) socket.resume();
+      }, pauseMs).unref();
+    });
+  });
 }
