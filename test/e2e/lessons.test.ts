@@ -70,7 +70,7 @@ describe("the lessons, with npm start", () => {
   it("startup: the same slow starter with a startup probe starts once and stays; liveness takes over after", async () => {
     const { runner, appPort, sidecarPort } = await lesson("startup", { STARTUP_SECONDS: "4" });
     try {
-      await eventually(async () => ((await fetch(`http://127.0.0.1:${appPort}/health`)).status === 200 ? true : undefined), 8_000, "the app up");
+      await eventually(async () => ((await fetch(`http://127.0.0.1:${appPort}/health`)).status === 200 ? true : undefined), 15_000, "the app up");
       // Well past the liveness probe's 3 failures: nothing killed, one start.
       await new Promise((r) => setTimeout(r, 3_000));
       expect(events(runner, "Killing")).toEqual([]);
