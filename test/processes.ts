@@ -34,6 +34,12 @@ export function npmScript(name: string): string[] {
   return words;
 }
 
+/** The program an npm script runs after its build step (`npm run build --silent && node ...`), flags included. */
+export function scriptProgram(name: string): string[] {
+  const words = npmScript(name);
+  return words.slice(words.lastIndexOf("&&") + 1);
+}
+
 export type Started = {
   child: ChildProcess;
   pid: number;

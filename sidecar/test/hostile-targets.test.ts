@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { eventually, freePort, npmScript, sleep, start, type Started } from "../../test/processes.ts";
+import { eventually, freePort, scriptProgram, sleep, start, type Started } from "../../test/processes.ts";
 import { findSample, parseExposition, type Sample } from "../src/exposition.ts";
 import { PROBE_HISTORY, type SidecarStatus } from "../src/sidecar.ts";
 import type { StatusProbe } from "../src/status.ts";
@@ -86,10 +86,7 @@ const START_TIME = (seconds: number) =>
 
 // As `npm run sidecar` and the image run it, V8 flags included: under --lite-mode the scan of a big
 // body is interpreted, and it must still keep the sidecar responsive.
-const SIDECAR_ARGV = (() => {
-  const words = npmScript("sidecar");
-  return words.slice(words.lastIndexOf("&&") + 1);
-})();
+const SIDECAR_ARGV = scriptProgram("sidecar");
 
 async function startSidecar(env: Record<string, string>) {
   const port = await freePort();

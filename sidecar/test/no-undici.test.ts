@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { assertBuilt } from "../../test/built.ts";
-import { eventually, freePort, npmScript, start } from "../../test/processes.ts";
+import { eventually, freePort, scriptProgram, start } from "../../test/processes.ts";
 
 const UNDICI = "NativeModule internal/deps/undici/undici";
 let dir: string;
@@ -57,8 +57,7 @@ describe("the sidecar bundle and Node's undici", () => {
   });
 
   test("probing, scraping and serving every endpoint, the sidecar never loads it", async () => {
-    const words = npmScript("sidecar");
-    const argv = words.slice(words.lastIndexOf("&&") + 1);
+    const argv = scriptProgram("sidecar");
     expect(argv).toContain("--lite-mode");
     const port = await freePort();
     const base = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
